@@ -1,0 +1,50 @@
+import type { Db } from "../db";
+import { type Failure, fail, ok, type Result } from "../errors";
+import type { User } from "../generated/prisma/client";
+import { isSessionTokenShape, SESSION_PREFIX, sha256Hex } from "../identity/tokens";
+
+// Who is calling, from the Authorization header. A bad credential is not an
+// exception: it becomes an `invalid` principal, refused by every rule that needs
+// someone, so public operations still answer with their own errors.
+
+export type Principal =
+  | { kind: "anonymous" }
+  | { kind: "invalid"; failure: Failure }
+  | { kind: "user"; user: User; sessionId: string };
+
+export function parseBearer(header: string | null): Result<string | null> {
+  if (header === null || header.trim() === "") return ok(null);
+  const match = /^Bearer ([\x21-\x7e]{1,512})$/i.exec(header.trim());
+  if (!match?.[1]) {
+    return fail("authentication_required", "Malformed Authorization header: expected `Bearer <token>`.");
+  }
+  return ok(match[1]);
+}
+
+export async function resolvePrincipal(db: Db, header: string | null, now: Date): Promise<Principal> {
+  const bearer = parseBearer(header);
+  if (!bearer.ok) return { kind: "invalid", failure: bearer.error };
+  const token = bearer.value;
+  if (token === null) return { kind: "anonymous" };
+  if (token.startsWith(SESSION_PREFIX)) return resolveSession(db, token, now);
+  return {
+    kind: "invalid",
+    failure: {
+      code: "authentication_required",
+      message: "Unrecognised bearer token: expected a session token (kws_…).",
+    },
+  };
+}
+
+async function resolveSession(db: Db, token: string, now: Date): Promise<Principal> {
+  const invalid = (message: string): Principal => ({
+    kind: "invalid",
+    failure: { code: "authentication_required", message },
+  });
+  if (!isSessionTokenShape(token)) return invalid("Malformed session token.");
+  const session = await db.session.findUnique({ where: { tokenHash: sha256Hex(token) }, include: { user: true } });
+  if (!session) return invalid("Unknown session token: sign in again.");
+  if (session.revokedAt) return invalid("This session was signed out: sign in again.");
+  if (session.expiresAt <= now) return invalid("This session has expired: sign in again.");
+  return { kind: "user", user: session.user, sessionId: session.id };
+}

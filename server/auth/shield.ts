@@ -1,0 +1,77 @@
+import { allow, deny, rule, shield } from "graphql-shield";
+import type { Context } from "../context";
+import type { User, Workspace } from "../generated/prisma/client";
+import { apiError } from "../schema/result";
+import { requireWorkspace, signedInUser, type WorkspaceRef } from "./access";
+import type { Permission } from "./permissions";
+
+// The permission tree. Deny is the fallback: a type or field added to the schema
+// answers insufficient_permissions until it is listed here on purpose.
+
+const signedIn = rule({ cache: "contextual" })((_parent, _args, ctx: Context) => {
+  const user = signedInUser(ctx);
+  return user.ok ? true : apiError(user.error);
+});
+
+/** Anyone, except a caller who sent a credential that does not work: they should hear so. */
+const noBadCredential = rule({ cache: "contextual" })((_parent, _args, ctx: Context) =>
+  ctx.principal.kind === "invalid" ? apiError(ctx.principal.failure) : true,
+);
+
+// Rules that read arguments must not be cached across fields ("contextual" would
+// reuse one workspace's answer for another).
+const inWorkspace = (permission: Permission, refOf: (args: Record<string, unknown>) => WorkspaceRef) =>
+  rule({ cache: "no_cache" })(async (_parent, args: Record<string, unknown>, ctx: Context) => {
+    const access = await requireWorkspace(ctx, refOf(args), permission);
+    return access.ok ? true : apiError(access.error);
+  });
+
+const onParentWorkspace = (permission: Permission) =>
+  rule({ cache: "no_cache" })(async (parent: Workspace, _args, ctx: Context) => {
+    const access = await requireWorkspace(ctx, { id: parent.id }, permission);
+    return access.ok ? true : apiError(access.error);
+  });
+
+const isSelf = rule({ cache: "no_cache" })((parent: User, _args, ctx: Context) =>
+  ctx.principal.kind === "user" && ctx.principal.user.id === parent.id
+    ? true
+    : apiError({ code: "insufficient_permissions", message: "Only your own memberships are visible." }),
+);
+
+const str = (value: unknown) => (typeof value === "string" ? value : null);
+const input = (args: Record<string, unknown>) => (args.input ?? {}) as Record<string, unknown>;
+const byWorkspaceIdArg = (args: Record<string, unknown>): WorkspaceRef => ({ id: str(args.workspaceId) });
+const byInputWorkspaceId = (args: Record<string, unknown>): WorkspaceRef => ({ id: str(input(args).workspaceId) });
+
+export const permissions = shield(
+  {
+    Query: {
+      me: noBadCredential,
+      // The resolver checks membership itself, after validating "exactly one of id or slug".
+      workspace: signedIn,
+      auditEvents: inWorkspace("audit:read", byWorkspaceIdArg),
+    },
+    Mutation: {
+      signUp: allow,
+      signIn: allow,
+      signOut: signedIn,
+      createWorkspace: signedIn,
+      addMember: inWorkspace("members:write", byInputWorkspaceId),
+      updateMemberRole: inWorkspace("members:write", byInputWorkspaceId),
+      removeMember: inWorkspace("members:write", byInputWorkspaceId),
+    },
+    User: { "*": allow, memberships: isSelf },
+    Workspace: { "*": allow, members: onParentWorkspace("members:read") },
+    Membership: allow,
+    AuthPayload: allow,
+    AuditEvent: allow,
+    AuditEventConnection: allow,
+    AuditEventEdge: allow,
+    PageInfo: allow,
+  },
+  {
+    fallbackRule: deny,
+    allowExternalErrors: true,
+    fallbackError: apiError({ code: "insufficient_permissions", message: "You are not allowed to do this." }),
+  },
+);

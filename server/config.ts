@@ -1,0 +1,98 @@
+import path from "node:path";
+import { z } from "zod";
+
+// Environment → typed config. Any bad value stops the server with one line that
+// names the variable, before anything is opened.
+
+const port = z.coerce
+  .number({ message: "must be a number" })
+  .int("must be an integer")
+  .min(1, "must be between 1 and 65535")
+  .max(65535, "must be between 1 and 65535");
+
+const postgresUrl = z.string().refine((value) => {
+  try {
+    return ["postgres:", "postgresql:"].includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}, "must be a postgres:// or postgresql:// URL");
+
+const redisUrl = z.string().refine((value) => {
+  try {
+    return ["redis:", "rediss:"].includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}, "must be a redis:// or rediss:// URL");
+
+const schema = z.object({
+  PORT: port.default(4000),
+  HOST: z.string().min(1, "must not be empty").default("127.0.0.1"),
+  KEYWARD_DATA_DIR: z.string().min(1, "must not be empty").default("./data"),
+  DATABASE_URL: postgresUrl.optional(),
+  REDIS_URL: redisUrl.optional(),
+  KEYWARD_MASTER_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9+/]{43}=$/, "must be 32 bytes in base64 (44 characters)")
+    .optional(),
+  KEYWARD_SIGNUP: z.enum(["open", "closed"], { message: "must be open or closed" }).default("open"),
+  KEYWARD_PUBLIC_URL: z.url({ message: "must be an absolute URL such as https://keys.example.com" }).optional(),
+  KEYWARD_SESSION_TTL_HOURS: z.coerce
+    .number({ message: "must be a number" })
+    .int("must be an integer")
+    .min(1, "must be at least 1")
+    .max(24 * 365, "must be at most 8760")
+    .default(24 * 30),
+  LOG_LEVEL: z
+    .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
+      message: "must be one of fatal, error, warn, info, debug, trace, silent",
+    })
+    .default("info"),
+  NODE_ENV: z.string().default("development"),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+  masterKey: string | undefined;
+  signup: "open" | "closed";
+  publicUrl: string | undefined;
+  sessionTtlMs: number;
+  logLevel: z.infer<typeof schema>["LOG_LEVEL"];
+  production: boolean;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // An empty variable means "not set", as in most shells' `VAR= cmd`.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ""));
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = String(issue?.path[0] ?? "environment");
+    const got = env[name];
+    const shown = name === "KEYWARD_MASTER_KEY" || name === "DATABASE_URL" ? "" : ` (got ${JSON.stringify(got)})`;
+    throw new ConfigError(`invalid configuration: ${name} ${issue?.message ?? "is invalid"}${shown}`);
+  }
+  const c = parsed.data;
+  return {
+    port: c.PORT,
+    host: c.HOST,
+    dataDir: path.resolve(c.KEYWARD_DATA_DIR),
+    databaseUrl: c.DATABASE_URL,
+    redisUrl: c.REDIS_URL,
+    masterKey: c.KEYWARD_MASTER_KEY,
+    signup: c.KEYWARD_SIGNUP,
+    publicUrl: c.KEYWARD_PUBLIC_URL?.replace(/\/+$/, ""),
+    sessionTtlMs: c.KEYWARD_SESSION_TTL_HOURS * 3600_000,
+    logLevel: c.LOG_LEVEL,
+    production: c.NODE_ENV === "production",
+  };
+}

@@ -1,0 +1,141 @@
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
+import { PrismaPGlite } from "pglite-prisma-adapter";
+import { PrismaClient } from "./generated/prisma/client";
+
+export type Db = PrismaClient;
+
+/** Plain SQL access, for migrations and the few statements Prisma cannot express. */
+export interface SqlRunner {
+  exec(sql: string): Promise<void>;
+  query<T>(sql: string, params?: unknown[]): Promise<T[]>;
+  transaction<T>(fn: (tx: Omit<SqlRunner, "transaction">) => Promise<T>): Promise<T>;
+}
+
+export interface Database {
+  kind: "pglite" | "postgres";
+  prisma: PrismaClient;
+  /** Runs fn with SQL access that no other migrator holds at the same time. */
+  withMigrationLock<T>(fn: (sql: SqlRunner) => Promise<T>): Promise<T>;
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  databaseUrl?: string | undefined;
+  /** Directory for the embedded database; undefined keeps it in memory (tests). */
+  dataDir?: string | undefined;
+  /** Passed to Prisma, e.g. to count queries in tests. */
+  log?: ConstructorParameters<typeof PrismaClient>[0]["log"];
+}
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  return options.databaseUrl ? openPostgres(options.databaseUrl, options) : openPglite(options);
+}
+
+async function openPglite(options: DatabaseOptions): Promise<Database> {
+  let dir: string | undefined;
+  if (options.dataDir) {
+    dir = path.join(options.dataDir, "pglite");
+    mkdirSync(dir, { recursive: true });
+  }
+  const client = new PGlite(dir);
+  await client.waitReady;
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(client), log: options.log ?? [] });
+  const runner: SqlRunner = {
+    exec: async (sql) => {
+      await client.exec(sql);
+    },
+    query: async <T>(sql: string, params?: unknown[]) => (await client.query<T>(sql, params)).rows,
+    transaction: (fn) =>
+      client.transaction((tx) =>
+        fn({
+          exec: async (sql) => {
+            await tx.exec(sql);
+          },
+          query: async <T>(sql: string, params?: unknown[]) => (await tx.query<T>(sql, params)).rows,
+        }),
+      ),
+  };
+  return {
+    kind: "pglite",
+    prisma,
+    // PGlite is one connection in this process: nobody else can migrate it concurrently.
+    withMigrationLock: (fn) => fn(runner),
+    ping: async () => {
+      try {
+        await client.query("SELECT 1");
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    close: async () => {
+      await prisma.$disconnect();
+      await client.close();
+    },
+  };
+}
+
+// Any constant works; it only has to be the same for every Keyward instance.
+const MIGRATION_LOCK_KEY = 72_657_919;
+
+async function openPostgres(url: string, options: DatabaseOptions): Promise<Database> {
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // An idle client that loses its connection must not crash the process.
+  pool.on("error", () => {});
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool), log: options.log ?? [] });
+  return {
+    kind: "postgres",
+    prisma,
+    withMigrationLock: async (fn) => {
+      const client = await pool.connect();
+      const base = {
+        exec: async (sql: string) => {
+          await client.query(sql);
+        },
+        query: async <T>(sql: string, params?: unknown[]) => (await client.query(sql, params as unknown[])).rows as T[],
+      };
+      const runner: SqlRunner = {
+        ...base,
+        transaction: async (body) => {
+          await client.query("BEGIN");
+          try {
+            const result = await body(base);
+            await client.query("COMMIT");
+            return result;
+          } catch (error) {
+            await client.query("ROLLBACK");
+            throw error;
+          }
+        },
+      };
+      try {
+        // Several instances may start at once against one database: one migrates, the others wait.
+        await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
+        try {
+          return await fn(runner);
+        } finally {
+          await client.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]);
+        }
+      } finally {
+        client.release();
+      }
+    },
+    ping: async () => {
+      try {
+        await pool.query("SELECT 1");
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    close: async () => {
+      await prisma.$disconnect();
+      await pool.end();
+    },
+  };
+}

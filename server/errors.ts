@@ -1,0 +1,122 @@
+// The one catalog of error codes. Everything that reports a failure to a caller
+// names a code from here; /docs/errors is generated from this table.
+
+export const catalog = {
+  authentication_required: {
+    status: 401,
+    title: "Authentication required",
+    description:
+      "The request has no usable credential: the Authorization header is missing or malformed, or the session is unknown, expired or signed out. Send `Authorization: Bearer <session token or API key>`.",
+  },
+  invalid_key_format: {
+    status: 401,
+    title: "Invalid key format",
+    description:
+      "The API key does not have a known prefix, has the wrong length, or its checksum does not match. It was refused without a database lookup.",
+  },
+  invalid_api_key: {
+    status: 401,
+    title: "Invalid API key",
+    description: "The API key is unknown or has been revoked.",
+  },
+  key_expired: {
+    status: 401,
+    title: "Key expired",
+    description: "The API key is past its expiry date, or past the grace period of a roll.",
+  },
+  invalid_audience_token: {
+    status: 401,
+    title: "Invalid audience token",
+    description: "The audience token has a bad signature, has expired, or names an unknown audience.",
+  },
+  insufficient_permissions: {
+    status: 403,
+    title: "Insufficient permissions",
+    description: "Your role in this workspace does not allow this operation.",
+  },
+  insufficient_scope: {
+    status: 403,
+    title: "Insufficient scope",
+    description: "The API key lacks a scope this operation requires.",
+  },
+  publishable_key_write: {
+    status: 403,
+    title: "Publishable key cannot write",
+    description: "Publishable keys are read-only. Use a secret key (sk_…) from your server for writes.",
+  },
+  workspace_access_denied: {
+    status: 403,
+    title: "Workspace access denied",
+    description: "The key or user does not belong to that workspace.",
+  },
+  origin_not_allowed: {
+    status: 403,
+    title: "Origin not allowed",
+    description: "The publishable key was used from an Origin that is not on its allowlist.",
+  },
+  ip_not_allowed: {
+    status: 403,
+    title: "IP not allowed",
+    description: "The secret key was used from an IP address outside its allowlist.",
+  },
+  keys_disabled: {
+    status: 403,
+    title: "Keys disabled",
+    description: "The workspace's key switch is off: none of its keys work until it is turned back on.",
+  },
+  audience_token_required: {
+    status: 403,
+    title: "Audience token required",
+    description: "This workspace requires publishable keys to come with a signed audience token.",
+  },
+  service_inactive: {
+    status: 402,
+    title: "Service inactive",
+    description: "The service this key belongs to is inactive.",
+  },
+  not_found: {
+    status: 404,
+    title: "Not found",
+    description: "No such object is visible to you. Objects that exist but belong to someone else answer the same way.",
+  },
+  validation_failed: {
+    status: 400,
+    title: "Validation failed",
+    description:
+      "The input is malformed or breaks a rule. `extensions.field` names the offending field where there is one, and the message says why.",
+  },
+  rate_limit_exceeded: {
+    status: 429,
+    title: "Rate limit exceeded",
+    description:
+      "Too many requests. The `X-RateLimit-Limit`, `X-RateLimit-Remaining`, `X-RateLimit-Reset` and `Retry-After` headers say when to retry.",
+  },
+} as const satisfies Record<string, { status: number; title: string; description: string }>;
+
+export type ErrorCode = keyof typeof catalog;
+
+export const errorCodes = Object.keys(catalog) as ErrorCode[];
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === "string" && Object.hasOwn(catalog, value);
+}
+
+/** An expected failure, as a value. Domain code returns these; it never throws them. */
+export interface Failure {
+  code: ErrorCode;
+  message: string;
+  field?: string;
+}
+
+export type Result<T> = { ok: true; value: T } | { ok: false; error: Failure };
+
+export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
+
+export const fail = (code: ErrorCode, message: string, field?: string): { ok: false; error: Failure } => ({
+  ok: false,
+  error: field === undefined ? { code, message } : { code, message, field },
+});
+
+export function docPath(code: string): string {
+  return `/docs/errors#${code}`;
+}

@@ -1,0 +1,84 @@
+import { GraphQLError } from "graphql";
+import { type Plugin, useErrorHandler } from "graphql-yoga";
+import type { Context } from "../context";
+import { catalog, docPath, isErrorCode } from "../errors";
+import { requestMeta } from "./request-meta";
+
+// Every error leaves the server in one shape: extensions { code, docUrl, http:
+// { status } } (plus field/requestId where they apply). Errors that did not come
+// from the catalog are mapped: GraphQL's own parse/validation errors and Yoga's
+// request errors (bad JSON, missing query) become validation_failed; anything
+// unexpected stays masked as INTERNAL_SERVER_ERROR and is logged here.
+
+type ErrorExtensions = Record<string, unknown> & { code?: unknown; http?: { status?: number } };
+
+function normalise(error: GraphQLError, base: string, requestId: string, production: boolean): GraphQLError {
+  const ext = { ...(error.extensions as ErrorExtensions) };
+  // Internals never leave the server: Yoga's flags and the original exception.
+  delete ext.unexpected;
+  delete ext.originalError;
+  let message = error.message;
+  if (!isErrorCode(ext.code)) {
+    const status = ext.http?.status;
+    const isClientError =
+      ext.code === "GRAPHQL_VALIDATION_FAILED" ||
+      ext.code === "GRAPHQL_PARSE_FAILED" ||
+      ext.code === "BAD_USER_INPUT" ||
+      (typeof status === "number" && status >= 400 && status < 500) ||
+      (ext.code === undefined && !error.originalError && error.locations !== undefined);
+    if (isClientError) ext.code = "validation_failed";
+    else {
+      ext.code = "INTERNAL_SERVER_ERROR";
+      ext.requestId = requestId;
+      ext.http = { status: 500 };
+      message = "Unexpected error.";
+    }
+  }
+  if (isErrorCode(ext.code)) {
+    ext.http = { status: catalog[ext.code].status };
+    ext.docUrl = base + docPath(ext.code);
+    // Field suggestions ("Did you mean …?") describe the schema; production hides it.
+    if (production) message = message.replace(/ Did you mean .*\?$/, "");
+  }
+  return new GraphQLError(message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    extensions: ext,
+  });
+}
+
+export function useCatalogErrors(options: { publicUrl: string | undefined; production: boolean }): Plugin {
+  return {
+    onPluginInit({ addPlugin }) {
+      // Sees execution errors before Yoga masks them, with the request's logger.
+      addPlugin(
+        useErrorHandler(({ errors, context }) => {
+          const log = (context as Partial<Context>).log;
+          for (const error of errors) {
+            const original = error instanceof GraphQLError ? error.originalError : error;
+            if (original && !(original instanceof GraphQLError)) {
+              log?.error(
+                { err: original, path: error instanceof GraphQLError ? error.path : undefined },
+                "unexpected error",
+              );
+            }
+          }
+        }),
+      );
+    },
+    onResultProcess({ request, result, setResult }) {
+      if (Array.isArray(result) || !("errors" in result) || !result.errors?.length) return;
+      const base = options.publicUrl ?? new URL(request.url).origin;
+      const { id } = requestMeta(request);
+      const errors = result.errors.map((e) =>
+        normalise(e instanceof GraphQLError ? e : new GraphQLError(String(e)), base, id, options.production),
+      );
+      // Yoga strips extensions.http from the body; Keyward's contract keeps it, so
+      // this result serialises itself (Yoga calls `stringify` when present).
+      const body = { ...result, errors };
+      setResult({ ...body, stringify: () => JSON.stringify({ ...body, errors: errors.map((e) => e.toJSON()) }) });
+    },
+  };
+}

@@ -1,0 +1,37 @@
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+
+// Per-request facts that several plugins need before the GraphQL context exists.
+
+export interface ServerContext {
+  /** Set by node:http when the server listens (server/index.ts). */
+  req?: IncomingMessage;
+  /** Lets tests that call yoga.fetch say which address they come from. */
+  ip?: string;
+}
+
+export interface RequestMeta {
+  id: string;
+  startedAt: number;
+  ip: string | null;
+}
+
+const metas = new WeakMap<Request, RequestMeta>();
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+export function startRequest(request: Request, server: ServerContext): RequestMeta {
+  const given = request.headers.get("x-request-id");
+  const meta: RequestMeta = {
+    // A caller's own request id is kept when it is harmless, so logs can be joined up.
+    id: given && REQUEST_ID.test(given) ? given : randomUUID(),
+    startedAt: performance.now(),
+    ip: server.ip ?? server.req?.socket.remoteAddress ?? null,
+  };
+  metas.set(request, meta);
+  return meta;
+}
+
+export function requestMeta(request: Request): RequestMeta {
+  return metas.get(request) ?? { id: randomUUID(), startedAt: performance.now(), ip: null };
+}

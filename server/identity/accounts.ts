@@ -1,0 +1,162 @@
+import { z } from "zod";
+import { type Actor, recordAudit } from "../audit/log";
+import type { Db } from "../db";
+import { fail, ok, type Result } from "../errors";
+import type { User } from "../generated/prisma/client";
+import { displayName, email, password, validate } from "../validation";
+import { dummyHash, hashPassword, verifyPassword } from "./passwords";
+import { newSessionToken, sha256Hex } from "./tokens";
+
+export interface AuthSettings {
+  signup: "open" | "closed";
+  sessionTtlMs: number;
+}
+
+export interface Authenticated {
+  token: string;
+  user: User;
+}
+
+const signUpInput = z.object({ email, password, name: displayName(100) });
+const signInInput = z.object({
+  email: z.string().max(254, "must be at most 254 characters"),
+  password: z.string().max(1024, "must be at most 1024 characters"),
+});
+
+/** Thrown-away unique-violation check, so a race on the same email reads as a clear error. */
+function isUniqueViolation(error: unknown): boolean {
+  return typeof error === "object" && error !== null && (error as { code?: string }).code === "P2002";
+}
+
+export async function signUp(
+  db: Db,
+  settings: AuthSettings,
+  input: unknown,
+  ip: string | null,
+  now: Date,
+): Promise<Result<Authenticated>> {
+  if (settings.signup === "closed") {
+    return fail("insufficient_permissions", "Sign-up is closed on this server; ask an administrator for an account.");
+  }
+  const valid = validate(signUpInput, input);
+  if (!valid.ok) return valid;
+  const { email: address, name } = valid.value;
+  if (await db.user.findUnique({ where: { email: address }, select: { id: true } })) {
+    return fail("validation_failed", "email: an account with this email already exists", "email");
+  }
+  const passwordHash = await hashPassword(valid.value.password);
+  const token = newSessionToken();
+  try {
+    const user = await db.$transaction(async (tx) => {
+      const created = await tx.user.create({ data: { email: address, name, passwordHash } });
+      await tx.session.create({
+        data: {
+          userId: created.id,
+          tokenHash: sha256Hex(token),
+          expiresAt: new Date(now.getTime() + settings.sessionTtlMs),
+          ip,
+        },
+      });
+      const actor: Actor = { type: "user", id: created.id, ip };
+      await recordAudit(
+        tx,
+        actor,
+        { workspaceId: null, action: "user.sign_up", targetType: "user", targetId: created.id },
+        now,
+      );
+      return created;
+    });
+    return ok({ token, user });
+  } catch (error) {
+    if (isUniqueViolation(error)) {
+      return fail("validation_failed", "email: an account with this email already exists", "email");
+    }
+    throw error;
+  }
+}
+
+export async function signIn(
+  db: Db,
+  settings: AuthSettings,
+  input: unknown,
+  ip: string | null,
+  now: Date,
+): Promise<Result<Authenticated>> {
+  const valid = validate(signInInput, input);
+  if (!valid.ok) return valid;
+  const user = await db.user.findUnique({ where: { email: valid.value.email.trim().toLowerCase() } });
+  const matches = await verifyPassword(user?.passwordHash ?? (await dummyHash()), valid.value.password);
+  if (!user || !matches) return fail("authentication_required", "Email or password is incorrect.");
+  const token = newSessionToken();
+  await db.$transaction(async (tx) => {
+    await tx.session.create({
+      data: {
+        userId: user.id,
+        tokenHash: sha256Hex(token),
+        expiresAt: new Date(now.getTime() + settings.sessionTtlMs),
+        ip,
+      },
+    });
+    await recordAudit(
+      tx,
+      { type: "user", id: user.id, ip },
+      { workspaceId: null, action: "user.sign_in", targetType: "user", targetId: user.id },
+      now,
+    );
+  });
+  return ok({ token, user });
+}
+
+/** Ends this session, or every session of the user. */
+export async function signOut(
+  db: Db,
+  session: { userId: string; sessionId: string },
+  allSessions: boolean,
+  ip: string | null,
+  now: Date,
+): Promise<Result<true>> {
+  await db.$transaction(async (tx) => {
+    await tx.session.updateMany({
+      where: allSessions ? { userId: session.userId, revokedAt: null } : { id: session.sessionId },
+      data: { revokedAt: now },
+    });
+    await recordAudit(
+      tx,
+      { type: "user", id: session.userId, ip },
+      {
+        workspaceId: null,
+        action: "user.sign_out",
+        targetType: "user",
+        targetId: session.userId,
+        data: { allSessions },
+      },
+      now,
+    );
+  });
+  return ok(true);
+}
+
+export async function createPlatformAdmin(db: Db, input: unknown, now: Date): Promise<Result<User>> {
+  const valid = validate(signUpInput, input);
+  if (!valid.ok) return valid;
+  const passwordHash = await hashPassword(valid.value.password);
+  try {
+    const user = await db.$transaction(async (tx) => {
+      const created = await tx.user.create({
+        data: { email: valid.value.email, name: valid.value.name, passwordHash, isPlatformAdmin: true },
+      });
+      await recordAudit(
+        tx,
+        { type: "system", id: null, ip: null },
+        { workspaceId: null, action: "user.create_admin", targetType: "user", targetId: created.id },
+        now,
+      );
+      return created;
+    });
+    return ok(user);
+  } catch (error) {
+    if (isUniqueViolation(error))
+      return fail("validation_failed", "email: an account with this email already exists", "email");
+    throw error;
+  }
+}

@@ -1,0 +1,57 @@
+import { createServer } from "node:http";
+import { createApp } from "./app";
+import { ConfigError, loadConfig } from "./config";
+import { createLogger } from "./logger";
+
+// Reads config, starts HTTP, stops gracefully. Everything else lives in app.ts / yoga.ts.
+
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(`keyward: ${error.message}`);
+    process.exit(1);
+  }
+  throw error;
+}
+
+const logger = createLogger(config.logLevel);
+const app = await createApp({ config, logger });
+const server = createServer(app.yoga);
+server.keepAliveTimeout = 5_000;
+
+server.listen(config.port, config.host, () => {
+  const where = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${config.port}`;
+  logger.info(
+    { url: `${where}/graphql`, database: app.database.kind, graphiql: !config.production },
+    `Keyward listening on ${where}/graphql`,
+  );
+});
+
+server.on("error", (error) => {
+  logger.fatal({ err: error }, "server error");
+  process.exit(1);
+});
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, "shutting down: finishing in-flight requests");
+  const force = setTimeout(() => {
+    logger.error("in-flight requests did not finish within 10 s; exiting");
+    process.exit(1);
+  }, 10_000);
+  force.unref();
+  // Stop accepting; idle keep-alive sockets would otherwise hold close() open.
+  server.close(async () => {
+    await app.close();
+    logger.info("stopped");
+    process.exit(0);
+  });
+  server.closeIdleConnections();
+}
+
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));

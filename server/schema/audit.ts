@@ -1,0 +1,67 @@
+import { type ResolveCursorConnectionArgs, resolveCursorConnection } from "@pothos/plugin-relay";
+import { requireWorkspace } from "../auth/access";
+import { builder } from "../builder";
+import type { AuditEvent } from "../generated/prisma/client";
+import { apiError, unwrap } from "./result";
+
+const AuditEventRef = builder.objectRef<AuditEvent>("AuditEvent").implement({
+  description: "One recorded change. Rows are append-only and hash-chained, so tampering is detectable.",
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    action: t.exposeString("action", { description: "What happened, e.g. member.add or workspace.create." }),
+    actorType: t.exposeString("actorType", { description: "user, api_key or system." }),
+    actorId: t.exposeString("actorId", { nullable: true }),
+    targetType: t.exposeString("targetType"),
+    targetId: t.exposeString("targetId", { nullable: true }),
+    ip: t.exposeString("ip", { nullable: true }),
+    data: t.expose("data", { type: "JSON", description: "Details of the change (never secrets)." }),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    hash: t.exposeString("hash", { description: "SHA-256 of this row's content and prevHash." }),
+    prevHash: t.exposeString("prevHash"),
+  }),
+});
+
+const CURSOR = /^[1-9]\d{0,18}$/;
+
+function seqFromCursor(cursor: string | undefined): bigint | undefined {
+  if (cursor === undefined) return undefined;
+  if (!CURSOR.test(cursor)) {
+    throw apiError({
+      code: "validation_failed",
+      message: "Malformed cursor: pass a cursor from this connection.",
+      field: "after",
+    });
+  }
+  return BigInt(cursor);
+}
+
+builder.queryField("auditEvents", (t) =>
+  t.connection(
+    {
+      type: AuditEventRef,
+      description: "A workspace's audit log, newest first. OWNER and ADMIN only.",
+      args: { workspaceId: t.arg.id({ required: true }) },
+      resolve: async (_root, args, ctx) => {
+        const { workspace } = unwrap(await requireWorkspace(ctx, { id: String(args.workspaceId) }, "audit:read"));
+        const where = { workspaceId: workspace.id };
+        const connection = await resolveCursorConnection(
+          { args, toCursor: (event: AuditEvent) => event.seq.toString(), defaultSize: 50, maxSize: 200 },
+          ({ before, after, limit, inverted }: ResolveCursorConnectionArgs) =>
+            ctx.db.auditEvent.findMany({
+              where: { ...where, seq: { lt: seqFromCursor(after), gt: seqFromCursor(before) } },
+              orderBy: { seq: inverted ? "asc" : "desc" },
+              take: limit,
+            }),
+        );
+        return { ...connection, totalCount: await ctx.db.auditEvent.count({ where }) };
+      },
+    },
+    {
+      name: "AuditEventConnection",
+      fields: (c) => ({
+        totalCount: c.int({ resolve: (connection) => (connection as unknown as { totalCount: number }).totalCount }),
+      }),
+    },
+    { name: "AuditEventEdge" },
+  ),
+);

@@ -1,0 +1,11 @@
+import { lexicographicSortSchema } from "graphql";
+import { builder } from "../builder";
+import "./scalars";
+import "./role";
+import "./user";
+import "./workspace";
+import "./membership";
+import "./audit";
+
+/** The schema as Pothos builds it, before permissions are applied. */
+export const schema = lexicographicSortSchema(builder.toSchema());

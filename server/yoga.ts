@@ -1,0 +1,97 @@
+import { NoSchemaIntrospectionCustomRule } from "graphql";
+import { applyMiddleware } from "graphql-middleware";
+import { createYoga, type Plugin, type YogaServerInstance } from "graphql-yoga";
+import { permissions } from "./auth/shield";
+import { type AppDeps, buildContext, type Context } from "./context";
+import { catalog } from "./errors";
+import { useCatalogErrors } from "./http/errors-plugin";
+import { requestMeta, type ServerContext, startRequest } from "./http/request-meta";
+import { useRoutes } from "./http/routes-plugin";
+import { schema } from "./schema";
+
+export type KeywardYoga = YogaServerInstance<ServerContext, Context>;
+
+const MAX_BODY_BYTES = 2 * 1024 * 1024;
+
+const guardedSchema = applyMiddleware(schema, permissions);
+
+const DEFAULT_QUERY = `# Keyward GraphiQL. Sign up or in, then put the token in Headers below:
+#   { "Authorization": "Bearer kws_…" }
+mutation SignUp {
+  signUp(input: { email: "you@example.com", password: "a long passphrase", name: "You" }) {
+    token
+    user { id email }
+  }
+}
+`;
+
+/** Request id, access log and body-size guard, for every route. */
+function useRequestLifecycle(deps: AppDeps): Plugin<Record<string, unknown>, ServerContext> {
+  return {
+    onRequest({ request, serverContext, endResponse, fetchAPI }) {
+      startRequest(request, serverContext ?? {});
+      const length = Number(request.headers.get("content-length") ?? 0);
+      if (length > MAX_BODY_BYTES) {
+        const status = catalog.validation_failed.status;
+        endResponse(
+          new fetchAPI.Response(
+            JSON.stringify({
+              errors: [
+                {
+                  message: `Request body exceeds ${MAX_BODY_BYTES} bytes.`,
+                  extensions: { code: "validation_failed", docUrl: "/docs/errors#validation_failed", http: { status } },
+                },
+              ],
+            }),
+            { status, headers: { "content-type": "application/json" } },
+          ),
+        );
+      }
+    },
+    onResponse({ request, response }) {
+      const meta = requestMeta(request);
+      response.headers.set("x-request-id", meta.id);
+      const url = new URL(request.url);
+      deps.logger.info(
+        {
+          requestId: meta.id,
+          method: request.method,
+          path: url.pathname,
+          status: response.status,
+          ms: Math.round((performance.now() - meta.startedAt) * 10) / 10,
+        },
+        "request",
+      );
+    },
+  };
+}
+
+export function createKeywardYoga(deps: AppDeps & { ping: () => Promise<boolean> }): KeywardYoga {
+  const production = deps.config.production;
+  return createYoga<ServerContext, Context>({
+    schema: guardedSchema,
+    graphqlEndpoint: "/graphql",
+    landingPage: false,
+    logging: deps.logger.child({ component: "yoga" }),
+    maskedErrors: { isDev: false },
+    graphiql: production ? false : { title: "Keyward", defaultQuery: DEFAULT_QUERY },
+    context: ({ request }) => {
+      const meta = requestMeta(request);
+      return buildContext(deps, request, meta.id, meta.ip);
+    },
+    plugins: [
+      useRequestLifecycle(deps),
+      useRoutes({ ping: deps.ping }),
+      useCatalogErrors({ publicUrl: deps.config.publicUrl, production }),
+      production && {
+        onValidate({
+          addValidationRule,
+        }: {
+          addValidationRule: (rule: typeof NoSchemaIntrospectionCustomRule) => void;
+        }) {
+          addValidationRule(NoSchemaIntrospectionCustomRule);
+        },
+      },
+    ].filter(Boolean) as Plugin[],
+  });
+}
