@@ -1,0 +1,74 @@
+import { Writable } from "node:stream";
+import { createClient, type KeywardClient } from "@keyward/sdk";
+import { createApp } from "../../server/app";
+import { type Config, loadConfig } from "../../server/config";
+import { createLogger } from "../../server/logger";
+import { openTestDatabase, type TestDatabase } from "./db";
+
+export const TEST_IP = "203.0.113.7";
+
+export interface TestApp {
+  yoga: Awaited<ReturnType<typeof createApp>>["yoga"];
+  db: TestDatabase["database"]["prisma"];
+  database: TestDatabase;
+  /** Every log line the server wrote, as raw JSON text. */
+  logs: string[];
+  /** An SDK client that calls the server in-process through yoga.fetch. */
+  client(token?: string, headers?: Record<string, string>): KeywardClient;
+  /** Raw HTTP through yoga.fetch, for what the SDK cannot send (bad JSON, odd headers). */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  clock: { now: Date; advance(ms: number): void };
+  close(): Promise<void>;
+}
+
+export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const database = await openTestDatabase();
+  const config: Config = loadConfig({ LOG_LEVEL: "info", NODE_ENV: "test", ...env });
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      logs.push(String(chunk));
+      done();
+    },
+  });
+  const clock = {
+    now: new Date(),
+    advance(ms: number) {
+      clock.now = new Date(clock.now.getTime() + ms);
+    },
+  };
+  const app = await createApp({
+    config,
+    logger: createLogger(config.logLevel, sink),
+    database: database.database,
+    clock: () => clock.now,
+  });
+  const fetchIn = (input: string, init?: RequestInit) =>
+    Promise.resolve(app.yoga.fetch(input, init ?? {}, { ip: TEST_IP }));
+  return {
+    yoga: app.yoga,
+    db: database.database.prisma,
+    database,
+    logs,
+    clock,
+    client: (token, headers) => createClient({ url: "http://keyward.test/graphql", token, fetch: fetchIn, headers }),
+    fetch: (path, init) => fetchIn(`http://keyward.test${path}`, init),
+    close: () => database.drop(),
+  };
+}
+
+let counter = 0;
+/** A unique, valid email for this test run. */
+export function uniqueEmail(name = "user"): string {
+  counter += 1;
+  return `${name}.${process.pid}.${counter}@example.com`;
+}
+
+export const PASSWORD = "correct horse battery staple";
+
+/** Signs up a fresh user and returns their client and identity. */
+export async function signUpUser(app: TestApp, name = "user") {
+  const email = uniqueEmail(name);
+  const { signUp } = await app.client().signUp({ input: { email, password: PASSWORD, name } });
+  return { token: signUp.token, user: signUp.user, email, client: app.client(signUp.token) };
+}
