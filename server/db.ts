@@ -4,6 +4,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
+import lockfile from "proper-lockfile";
 import { PrismaClient } from "./generated/prisma/client";
 
 export type Db = PrismaClient;
@@ -38,9 +39,19 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 
 async function openPglite(options: DatabaseOptions): Promise<Database> {
   let dir: string | undefined;
+  let unlock = async () => {};
   if (options.dataDir) {
     dir = path.join(options.dataDir, "pglite");
     mkdirSync(dir, { recursive: true });
+    // PGlite is PostgreSQL in this process: a second process opening the same files
+    // (say `npm run admin` beside `npm start`) would corrupt them.
+    try {
+      unlock = await lockfile.lock(dir, { lockfilePath: `${dir}.lock`, stale: 30_000 });
+    } catch {
+      throw new Error(
+        `the embedded database in ${dir} is in use by another Keyward process; stop it first, or use DATABASE_URL`,
+      );
+    }
   }
   const client = new PGlite(dir);
   await client.waitReady;
@@ -76,6 +87,7 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
     close: async () => {
       await prisma.$disconnect();
       await client.close();
+      await unlock();
     },
   };
 }
