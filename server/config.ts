@@ -78,7 +78,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const issue = parsed.error.issues[0];
     const name = String(issue?.path[0] ?? "environment");
     const got = env[name];
-    const shown = name === "KEYWARD_MASTER_KEY" || name === "DATABASE_URL" ? "" : ` (got ${JSON.stringify(got)})`;
+    const shown = ["KEYWARD_MASTER_KEY", "DATABASE_URL", "REDIS_URL"].includes(name)
+      ? ""
+      : ` (got ${JSON.stringify(got)})`;
     throw new ConfigError(`invalid configuration: ${name} ${issue?.message ?? "is invalid"}${shown}`);
   }
   const c = parsed.data;

@@ -26,6 +26,10 @@ code{background:#f3f3f3;padding:0 .2rem}</style></head>
 <code>extensions.docUrl</code> (a link to its entry here) and <code>extensions.http.status</code>.
 Unexpected failures answer <code>INTERNAL_SERVER_ERROR</code> with a <code>requestId</code> to quote.</p>
 ${rows}
+<section id="INTERNAL_SERVER_ERROR"><h2><a href="#INTERNAL_SERVER_ERROR">INTERNAL_SERVER_ERROR</a> <small>HTTP 500</small></h2>
+<p><strong>Unexpected error.</strong> Something failed on the server. Nothing about the cause is returned;
+it is logged under the <code>requestId</code> given in the error (also the <code>X-Request-Id</code> header).
+Retry later, and quote the request id when reporting it.</p></section>
 </body></html>
 `;
 }

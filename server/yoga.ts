@@ -3,7 +3,7 @@ import { applyMiddleware } from "graphql-middleware";
 import { createYoga, type Plugin, type YogaServerInstance } from "graphql-yoga";
 import { permissions } from "./auth/shield";
 import { type AppDeps, buildContext, type Context } from "./context";
-import { catalog } from "./errors";
+import { catalog, docPath } from "./errors";
 import { useCatalogErrors } from "./http/errors-plugin";
 import { requestMeta, type ServerContext, startRequest } from "./http/request-meta";
 import { useRoutes } from "./http/routes-plugin";
@@ -39,7 +39,11 @@ function useRequestLifecycle(deps: AppDeps): Plugin<Record<string, unknown>, Ser
               errors: [
                 {
                   message: `Request body exceeds ${MAX_BODY_BYTES} bytes.`,
-                  extensions: { code: "validation_failed", docUrl: "/docs/errors#validation_failed", http: { status } },
+                  extensions: {
+                    code: "validation_failed",
+                    docUrl: (deps.config.publicUrl ?? new URL(request.url).origin) + docPath("validation_failed"),
+                    http: { status },
+                  },
                 },
               ],
             }),
@@ -75,9 +79,15 @@ export function createKeywardYoga(deps: AppDeps & { ping: () => Promise<boolean>
     logging: deps.logger.child({ component: "yoga" }),
     maskedErrors: { isDev: false },
     graphiql: production ? false : { title: "Keyward", defaultQuery: DEFAULT_QUERY },
-    context: ({ request }) => {
+    context: async ({ request }) => {
       const meta = requestMeta(request);
-      return buildContext(deps, request, meta.id, meta.ip);
+      try {
+        return await buildContext(deps, request, meta.id, meta.ip);
+      } catch (error) {
+        // Yoga masks this for the caller; the cause is logged here with the request id.
+        deps.logger.error({ err: error, requestId: meta.id }, "unexpected error");
+        throw error;
+      }
     },
     plugins: [
       useRequestLifecycle(deps),

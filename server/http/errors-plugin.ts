@@ -31,6 +31,7 @@ function normalise(error: GraphQLError, base: string, requestId: string, product
       ext.code = "INTERNAL_SERVER_ERROR";
       ext.requestId = requestId;
       ext.http = { status: 500 };
+      ext.docUrl = base + docPath("INTERNAL_SERVER_ERROR");
       message = "Unexpected error.";
     }
   }
@@ -55,7 +56,9 @@ export function useCatalogErrors(options: { publicUrl: string | undefined; produ
       // Sees execution errors before Yoga masks them, with the request's logger.
       addPlugin(
         useErrorHandler(({ errors, context }) => {
-          const log = (context as Partial<Context>).log;
+          // Envelop hands over the execution args here; the GraphQL context is inside.
+          const args = context as { contextValue?: Partial<Context> } & Partial<Context>;
+          const log = args.contextValue?.log ?? args.log;
           for (const error of errors) {
             const original = error instanceof GraphQLError ? error.originalError : error;
             if (original && !(original instanceof GraphQLError)) {

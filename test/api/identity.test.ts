@@ -208,10 +208,7 @@ describe("session tokens on a protected operation", () => {
 
   it("with a garbled token answers authentication_required", async () => {
     await expectCode(create(app.client("kws_garbage")), "authentication_required");
-    await expectCode(
-      create(app.client(undefined, { authorization: "Bearer kws_garbage" })),
-      "authentication_required",
-    );
+    await expectCode(create(app.client(undefined, { authorization: "Bearer kws_garbage" })), "authentication_required");
     await expectCode(create(app.client(undefined, { authorization: "Bearer " })), "authentication_required");
     await expectCode(create(app.client(undefined, { authorization: "Bearer" })), "authentication_required");
   });

@@ -1,0 +1,138 @@
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../../server/config";
+
+// Environment → config. A bad value must stop the server with one line that names
+// the variable (and never prints a secret).
+
+function configError(env: Record<string, string>): ConfigError {
+  let caught: unknown;
+  try {
+    loadConfig(env);
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught, `expected ${JSON.stringify(env)} to be refused`).toBeInstanceOf(ConfigError);
+  return caught as ConfigError;
+}
+
+describe("loadConfig", () => {
+  it("has working defaults for an empty environment", () => {
+    expect(loadConfig({})).toEqual({
+      port: 4000,
+      host: "127.0.0.1",
+      dataDir: path.resolve("./data"),
+      databaseUrl: undefined,
+      redisUrl: undefined,
+      masterKey: undefined,
+      signup: "open",
+      publicUrl: undefined,
+      sessionTtlMs: 720 * 3600_000,
+      logLevel: "info",
+      production: false,
+    });
+  });
+
+  it("reads every variable", () => {
+    const masterKey = Buffer.alloc(32, 7).toString("base64");
+    const config = loadConfig({
+      PORT: "8080",
+      HOST: "0.0.0.0",
+      KEYWARD_DATA_DIR: "/var/lib/keyward",
+      DATABASE_URL: "postgres://u:p@db:5432/keyward",
+      REDIS_URL: "rediss://cache:6380",
+      KEYWARD_MASTER_KEY: masterKey,
+      KEYWARD_SIGNUP: "closed",
+      KEYWARD_PUBLIC_URL: "https://keys.example.com/",
+      KEYWARD_SESSION_TTL_HOURS: "24",
+      LOG_LEVEL: "warn",
+      NODE_ENV: "production",
+    });
+    expect(config).toEqual({
+      port: 8080,
+      host: "0.0.0.0",
+      dataDir: "/var/lib/keyward",
+      databaseUrl: "postgres://u:p@db:5432/keyward",
+      redisUrl: "rediss://cache:6380",
+      masterKey,
+      signup: "closed",
+      publicUrl: "https://keys.example.com",
+      sessionTtlMs: 24 * 3600_000,
+      logLevel: "warn",
+      production: true,
+    });
+  });
+
+  it("accepts postgresql:// and redis:// too", () => {
+    const config = loadConfig({ DATABASE_URL: "postgresql://localhost/k", REDIS_URL: "redis://localhost:6379" });
+    expect(config.databaseUrl).toBe("postgresql://localhost/k");
+    expect(config.redisUrl).toBe("redis://localhost:6379");
+  });
+
+  it("treats an empty variable as unset", () => {
+    const config = loadConfig({ PORT: "", DATABASE_URL: "", KEYWARD_SIGNUP: "", LOG_LEVEL: "" });
+    expect(config.port).toBe(4000);
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.signup).toBe("open");
+    expect(config.logLevel).toBe("info");
+  });
+
+  it("only NODE_ENV=production is production", () => {
+    expect(loadConfig({ NODE_ENV: "test" }).production).toBe(false);
+    expect(loadConfig({ NODE_ENV: "development" }).production).toBe(false);
+    expect(loadConfig({ NODE_ENV: "production" }).production).toBe(true);
+  });
+
+  const invalid: [variable: string, value: string][] = [
+    ["PORT", "abc"],
+    ["PORT", "70000"],
+    ["PORT", "0"],
+    ["PORT", "80.5"],
+    ["KEYWARD_SIGNUP", "maybe"],
+    ["LOG_LEVEL", "loud"],
+    ["DATABASE_URL", "mysql://x"],
+    ["DATABASE_URL", "not a url"],
+    ["REDIS_URL", "http://x"],
+    ["KEYWARD_MASTER_KEY", "short"],
+    ["KEYWARD_PUBLIC_URL", "notaurl"],
+    ["KEYWARD_SESSION_TTL_HOURS", "0"],
+    ["KEYWARD_SESSION_TTL_HOURS", "forever"],
+  ];
+
+  it.each(invalid)("refuses %s=%s with one line that names the variable", (variable, value) => {
+    const error = configError({ [variable]: value });
+    expect(error.name).toBe("ConfigError");
+    expect(error.message).not.toMatch(/[\r\n]/);
+    expect(error.message).toContain(variable);
+    expect(error.message.length).toBeLessThan(200);
+  });
+
+  it("names the bad variable even when others are fine", () => {
+    const error = configError({ PORT: "8080", LOG_LEVEL: "loud", KEYWARD_SIGNUP: "open" });
+    expect(error.message).toContain("LOG_LEVEL");
+    expect(error.message).not.toContain("PORT");
+  });
+
+  it("does not echo a DATABASE_URL, which may hold a password", () => {
+    const value = "mysql://admin:hunter2-s3cret@db.internal:3306/keyward";
+    const error = configError({ DATABASE_URL: value });
+    expect(error.message).toContain("DATABASE_URL");
+    expect(error.message).not.toContain(value);
+    expect(error.message).not.toContain("hunter2-s3cret");
+    expect(error.message).not.toContain("db.internal");
+  });
+
+  it("does not echo a REDIS_URL, which may hold a password as well", () => {
+    const value = "http://:redis-s3cret-pw@cache.internal:6379";
+    const error = configError({ REDIS_URL: value });
+    expect(error.message).toContain("REDIS_URL");
+    expect(error.message).not.toContain("redis-s3cret-pw");
+  });
+
+  it("does not echo a KEYWARD_MASTER_KEY", () => {
+    const value = "tooShortButSecretValue";
+    const error = configError({ KEYWARD_MASTER_KEY: value });
+    expect(error.message).toContain("KEYWARD_MASTER_KEY");
+    expect(error.message).not.toContain(value);
+  });
+});
