@@ -2,6 +2,8 @@ import type { Logger } from "pino";
 import { type Principal, resolvePrincipal } from "./auth/principal";
 import type { Config } from "./config";
 import type { Db } from "./db";
+import type { SecretBox } from "./keys/secret-box";
+import type { LastUsedRecorder } from "./keys/usage";
 import { createLoaders, type Loaders } from "./loaders";
 
 export type Clock = () => Date;
@@ -12,6 +14,8 @@ export interface AppDeps {
   db: Db;
   logger: Logger;
   clock: Clock;
+  usage: LastUsedRecorder;
+  box: SecretBox;
 }
 
 export interface Context {
@@ -23,6 +27,9 @@ export interface Context {
   ip: string | null;
   now: Date;
   log: Logger;
+  /** The Idempotency-Key header, for createApiKey and rollApiKey. */
+  idempotencyKey: string | null;
+  box: SecretBox;
 }
 
 export async function buildContext(
@@ -32,14 +39,22 @@ export async function buildContext(
   ip: string | null,
 ): Promise<Context> {
   const now = deps.clock();
+  const principal = await resolvePrincipal(deps.db, request.headers.get("authorization"), {
+    now,
+    origin: request.headers.get("origin"),
+    ip,
+  });
+  if (principal.kind === "key") deps.usage.touch(principal.key.id, now);
   return {
     db: deps.db,
     config: deps.config,
-    principal: await resolvePrincipal(deps.db, request.headers.get("authorization"), now),
+    principal,
     loaders: createLoaders(deps.db),
     requestId,
     ip,
     now,
     log: deps.logger.child({ requestId }),
+    idempotencyKey: request.headers.get("idempotency-key"),
+    box: deps.box,
   };
 }

@@ -1,6 +1,6 @@
 import DataLoader from "dataloader";
 import type { Db } from "./db";
-import type { Membership, User, Workspace } from "./generated/prisma/client";
+import type { ApiKey, Membership, User, Workspace } from "./generated/prisma/client";
 
 // Per-request batching: every `user`, `workspace` or membership a response needs is
 // fetched with one query per kind, however many objects the response holds.
@@ -11,6 +11,7 @@ export interface Loaders {
   workspaceBySlug: DataLoader<string, Workspace | null>;
   /** The caller's own membership in a workspace, keyed by `${userId}:${workspaceId}`. */
   membership: DataLoader<string, Membership | null>;
+  apiKey: DataLoader<string, ApiKey | null>;
 }
 
 function byKey<T, K>(keys: readonly K[], rows: T[], keyOf: (row: T) => K): (T | null)[] {
@@ -43,5 +44,8 @@ export function createLoaders(db: Db): Loaders {
         : [];
       return byKey(keys, rows, (m) => `${m.userId}:${m.workspaceId}`);
     }),
+    apiKey: new DataLoader(async (ids) =>
+      byKey(ids, await db.apiKey.findMany({ where: { id: { in: ids.filter(isUuid) } } }), (k) => k.id),
+    ),
   };
 }

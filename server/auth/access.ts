@@ -1,26 +1,43 @@
+import type { Actor } from "../audit/log";
 import type { Context } from "../context";
 import { fail, ok, type Result } from "../errors";
-import type { Role, User, Workspace } from "../generated/prisma/client";
+import type { ApiKey, Environment, Role, User, Workspace } from "../generated/prisma/client";
+import { holdsScope, isReadScope } from "../keys/scopes";
 import { isUuid } from "../loaders";
-import { type Permission, roleAllows } from "./permissions";
+import { type Permission, permissionsOf, roleAllows } from "./permissions";
 
 // The one place that decides whether the caller may act on a workspace. Shield
 // rules ask it before a resolver runs; resolvers ask it again (cheaply: loaders
-// cache per request) to get the caller's role for the domain's finer rules.
+// cache per request) to get the caller for the domain's finer rules.
 
 export interface WorkspaceCaller {
-  user: User;
   workspace: Workspace;
-  /** Effective role; platform admins act as OWNER everywhere. */
+  actor: Actor;
+  /** The signed-in user; null when an API key is calling. */
+  user: User | null;
+  /** Role for role-based rules: platform admins act as OWNER; keys as ADMIN within their scopes. */
   role: Role;
+  /** Scopes the caller holds, so it can grant no more than these. */
+  held: readonly string[];
+  platformAdmin: boolean;
+  /** A key sees only its own environment; users choose one explicitly. */
+  environment: Environment | null;
 }
 
 export function signedInUser(ctx: Pick<Context, "principal">): Result<User> {
   const p = ctx.principal;
   if (p.kind === "user") return ok(p.user);
   if (p.kind === "invalid") return { ok: false, error: p.failure };
-  return fail("authentication_required", "Sign in first: send `Authorization: Bearer <session token>`.");
+  if (p.kind === "key") {
+    return p.key.type === "PUBLISHABLE"
+      ? publishableWrite()
+      : fail("insufficient_permissions", "This operation needs a signed-in user, not an API key.");
+  }
+  return fail("authentication_required", "Sign in first: send `Authorization: Bearer <session token or API key>`.");
 }
+
+export const publishableWrite = () =>
+  fail("publishable_key_write", "Publishable keys are read-only: use a secret key (sk_…) from your server for this.");
 
 export type WorkspaceRef = { id?: string | null; slug?: string | null };
 
@@ -30,23 +47,87 @@ async function findWorkspace(ctx: Context, ref: WorkspaceRef): Promise<Workspace
   return null;
 }
 
+function keyCaller(
+  ctx: Context,
+  key: ApiKey,
+  workspace: Workspace,
+  ref: WorkspaceRef,
+  permission: Permission,
+): Result<WorkspaceCaller> {
+  if (key.type === "PUBLISHABLE" && !isReadScope(permission)) return publishableWrite();
+  // The key names its own workspace, so a different one is refused the same way
+  // whether or not it exists.
+  if ((ref.id && ref.id !== workspace.id) || (ref.slug && ref.slug !== workspace.slug) || (!ref.id && !ref.slug)) {
+    return fail("workspace_access_denied", "This API key belongs to another workspace.");
+  }
+  if (!holdsScope(key.scopes, permission)) {
+    return fail("insufficient_scope", `This API key lacks the ${permission} scope.`);
+  }
+  return ok({
+    workspace,
+    actor: { type: "api_key", id: key.id, ip: ctx.ip },
+    user: null,
+    role: "ADMIN",
+    held: key.scopes,
+    platformAdmin: false,
+    environment: key.environment,
+  });
+}
+
 export async function requireWorkspace(
   ctx: Context,
   ref: WorkspaceRef,
   permission: Permission,
 ): Promise<Result<WorkspaceCaller>> {
+  const p = ctx.principal;
+  if (p.kind === "key") return keyCaller(ctx, p.key, p.workspace, ref, permission);
   const user = signedInUser(ctx);
   if (!user.ok) return user;
   const workspace = await findWorkspace(ctx, ref);
   // A workspace the caller does not belong to looks exactly like one that does not exist.
   const hidden = fail("not_found", "No such workspace.");
   if (!workspace) return hidden;
-  let role: Role | null = null;
-  if (user.value.isPlatformAdmin) role = "OWNER";
-  else role = (await ctx.loaders.membership.load(`${user.value.id}:${workspace.id}`))?.role ?? null;
+  const platformAdmin = user.value.isPlatformAdmin;
+  const role = platformAdmin
+    ? "OWNER"
+    : ((await ctx.loaders.membership.load(`${user.value.id}:${workspace.id}`))?.role ?? null);
   if (!role) return hidden;
   if (!roleAllows(role, permission)) {
     return fail("insufficient_permissions", `Your role (${role}) does not allow ${permission} in this workspace.`);
   }
-  return ok({ user: user.value, workspace, role });
+  return ok({
+    workspace,
+    actor: { type: "user", id: user.value.id, ip: ctx.ip },
+    user: user.value,
+    role,
+    held: platformAdmin ? ["*"] : permissionsOf(role),
+    platformAdmin,
+    environment: null,
+  });
+}
+
+/**
+ * An API key by id, with the caller admitted to its workspace. Keys of other
+ * workspaces or environments answer not_found, exactly like ids that do not exist.
+ */
+export async function requireApiKey(
+  ctx: Context,
+  id: string,
+  permission: Permission,
+): Promise<Result<{ caller: WorkspaceCaller; apiKey: ApiKey }>> {
+  const p = ctx.principal;
+  if (p.kind === "key" && p.key.type === "PUBLISHABLE" && !isReadScope(permission)) return publishableWrite();
+  if (p.kind === "anonymous" || p.kind === "invalid") {
+    const user = signedInUser(ctx);
+    if (!user.ok) return user;
+  }
+  const missing = fail("not_found", "No such API key.", "id");
+  const apiKey = isUuid(id) ? await ctx.loaders.apiKey.load(id) : null;
+  if (!apiKey) return missing;
+  if (p.kind === "key" && (apiKey.workspaceId !== p.workspace.id || apiKey.environment !== p.key.environment)) {
+    return missing;
+  }
+  const caller = await requireWorkspace(ctx, { id: apiKey.workspaceId }, permission);
+  if (!caller.ok) return caller.error.code === "not_found" ? missing : caller;
+  return ok({ caller: caller.value, apiKey });
 }

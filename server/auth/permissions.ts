@@ -22,7 +22,7 @@ const admin: Permission[] = [...WORKSPACE_SCOPES];
 const roles: Record<Role, ReadonlySet<Permission>> = {
   OWNER: new Set<Permission>([...admin, "workspace:delete", "ownership:transfer"]),
   ADMIN: new Set<Permission>(admin),
-  MODERATOR: new Set<Permission>(["keys:read", "keys:write", "members:read", "workspace:read"]),
+  MODERATOR: new Set<Permission>(["keys:read", "keys:write", "keys:verify", "members:read", "workspace:read"]),
   MEMBER: new Set<Permission>(["workspace:read"]),
 };
 

@@ -1,7 +1,9 @@
 import type { Db } from "../db";
 import { type Failure, fail, ok, type Result } from "../errors";
-import type { User } from "../generated/prisma/client";
+import type { ApiKey, User, Workspace } from "../generated/prisma/client";
 import { isSessionTokenShape, SESSION_PREFIX, sha256Hex } from "../identity/tokens";
+import { hashKey, looksLikeKey, parseKey } from "../keys/format";
+import { checkKeyUse } from "../keys/status";
 
 // Who is calling, from the Authorization header. A bad credential is not an
 // exception: it becomes an `invalid` principal, refused by every rule that needs
@@ -10,7 +12,14 @@ import { isSessionTokenShape, SESSION_PREFIX, sha256Hex } from "../identity/toke
 export type Principal =
   | { kind: "anonymous" }
   | { kind: "invalid"; failure: Failure }
-  | { kind: "user"; user: User; sessionId: string };
+  | { kind: "user"; user: User; sessionId: string }
+  | { kind: "key"; key: ApiKey; workspace: Workspace };
+
+export interface RequestFacts {
+  now: Date;
+  origin: string | null;
+  ip: string | null;
+}
 
 export function parseBearer(header: string | null): Result<string | null> {
   if (header === null || header.trim() === "") return ok(null);
@@ -21,17 +30,18 @@ export function parseBearer(header: string | null): Result<string | null> {
   return ok(match[1]);
 }
 
-export async function resolvePrincipal(db: Db, header: string | null, now: Date): Promise<Principal> {
+export async function resolvePrincipal(db: Db, header: string | null, facts: RequestFacts): Promise<Principal> {
   const bearer = parseBearer(header);
   if (!bearer.ok) return { kind: "invalid", failure: bearer.error };
   const token = bearer.value;
   if (token === null) return { kind: "anonymous" };
-  if (token.startsWith(SESSION_PREFIX)) return resolveSession(db, token, now);
+  if (token.startsWith(SESSION_PREFIX)) return resolveSession(db, token, facts.now);
+  if (looksLikeKey(token)) return resolveKey(db, token, facts);
   return {
     kind: "invalid",
     failure: {
       code: "authentication_required",
-      message: "Unrecognised bearer token: expected a session token (kws_…).",
+      message: "Unrecognised bearer token: expected a session token (kws_…) or an API key (sk_… / pk_…).",
     },
   };
 }
@@ -47,4 +57,22 @@ async function resolveSession(db: Db, token: string, now: Date): Promise<Princip
   if (session.revokedAt) return invalid("This session was signed out: sign in again.");
   if (session.expiresAt <= now) return invalid("This session has expired: sign in again.");
   return { kind: "user", user: session.user, sessionId: session.id };
+}
+
+async function resolveKey(db: Db, token: string, facts: RequestFacts): Promise<Principal> {
+  const parsed = parseKey(token);
+  // Refused before any database access.
+  if (!parsed.ok)
+    return { kind: "invalid", failure: { code: "invalid_key_format", message: `Invalid API key: ${parsed.reason}.` } };
+  const key = await db.apiKey.findUnique({ where: { hash: hashKey(token) }, include: { workspace: true } });
+  if (!key) return { kind: "invalid", failure: { code: "invalid_api_key", message: "Unknown API key." } };
+  const refused = checkKeyUse(key, {
+    now: facts.now,
+    keysEnabled: key.workspace.keysEnabled,
+    origin: facts.origin,
+    ip: facts.ip,
+  });
+  if (refused) return { kind: "invalid", failure: refused };
+  const { workspace, ...record } = key;
+  return { kind: "key", key: record, workspace };
 }

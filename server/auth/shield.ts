@@ -2,7 +2,7 @@ import { allow, deny, rule, shield } from "graphql-shield";
 import type { Context } from "../context";
 import type { User, Workspace } from "../generated/prisma/client";
 import { apiError } from "../schema/result";
-import { requireWorkspace, signedInUser, type WorkspaceRef } from "./access";
+import { requireApiKey, requireWorkspace, signedInUser, type WorkspaceRef } from "./access";
 import type { Permission } from "./permissions";
 
 // The permission tree. Deny is the fallback: a type or field added to the schema
@@ -26,6 +26,12 @@ const inWorkspace = (permission: Permission, refOf: (args: Record<string, unknow
     return access.ok ? true : apiError(access.error);
   });
 
+const onApiKey = (permission: Permission, idOf: (args: Record<string, unknown>) => string | null) =>
+  rule({ cache: "no_cache" })(async (_parent, args: Record<string, unknown>, ctx: Context) => {
+    const access = await requireApiKey(ctx, idOf(args) ?? "", permission);
+    return access.ok ? true : apiError(access.error);
+  });
+
 const onParentWorkspace = (permission: Permission) =>
   rule({ cache: "no_cache" })(async (parent: Workspace, _args, ctx: Context) => {
     const access = await requireWorkspace(ctx, { id: parent.id }, permission);
@@ -42,6 +48,8 @@ const str = (value: unknown) => (typeof value === "string" ? value : null);
 const input = (args: Record<string, unknown>) => (args.input ?? {}) as Record<string, unknown>;
 const byWorkspaceIdArg = (args: Record<string, unknown>): WorkspaceRef => ({ id: str(args.workspaceId) });
 const byInputWorkspaceId = (args: Record<string, unknown>): WorkspaceRef => ({ id: str(input(args).workspaceId) });
+const idArg = (args: Record<string, unknown>) => str(args.id);
+const inputId = (args: Record<string, unknown>) => str(input(args).id);
 
 export const permissions = shield(
   {
@@ -50,6 +58,8 @@ export const permissions = shield(
       // The resolver checks membership itself, after validating "exactly one of id or slug".
       workspace: signedIn,
       auditEvents: inWorkspace("audit:read", byWorkspaceIdArg),
+      apiKey: onApiKey("keys:read", idArg),
+      apiKeys: inWorkspace("keys:read", byWorkspaceIdArg),
     },
     Mutation: {
       signUp: allow,
@@ -59,6 +69,11 @@ export const permissions = shield(
       addMember: inWorkspace("members:write", byInputWorkspaceId),
       updateMemberRole: inWorkspace("members:write", byInputWorkspaceId),
       removeMember: inWorkspace("members:write", byInputWorkspaceId),
+      createApiKey: inWorkspace("keys:write", byInputWorkspaceId),
+      updateApiKey: onApiKey("keys:write", inputId),
+      rollApiKey: onApiKey("keys:write", inputId),
+      revokeApiKey: onApiKey("keys:write", inputId),
+      setKeysEnabled: inWorkspace("keys:write", byInputWorkspaceId),
     },
     User: { "*": allow, memberships: isSelf },
     Workspace: { "*": allow, members: onParentWorkspace("members:read") },
@@ -68,6 +83,11 @@ export const permissions = shield(
     AuditEventConnection: allow,
     AuditEventEdge: allow,
     PageInfo: allow,
+    ApiKey: allow,
+    ApiKeyConnection: allow,
+    ApiKeyEdge: allow,
+    CreatedApiKey: allow,
+    RateLimit: allow,
   },
   {
     fallbackRule: deny,

@@ -18,10 +18,16 @@ program
   .option("--password-stdin", "read the password from standard input instead of generating one")
   .action(async (options: { email: string; name: string; passwordStdin?: boolean }) => {
     const generated = !options.passwordStdin;
-    const password = generated ? randomBytes(18).toString("base64url") : (await text(process.stdin)).replace(/\r?\n$/, "");
+    const password = generated
+      ? randomBytes(18).toString("base64url")
+      : (await text(process.stdin)).replace(/\r?\n$/, "");
     const database = await openForCli();
     try {
-      const result = await createPlatformAdmin(database.prisma, { email: options.email, name: options.name, password }, new Date());
+      const result = await createPlatformAdmin(
+        database.prisma,
+        { email: options.email, name: options.name, password },
+        new Date(),
+      );
       if (!result.ok) {
         console.error(`keyward: ${result.error.message}`);
         process.exitCode = 1;
@@ -44,7 +50,9 @@ program
       const result = await verifyAuditChain(database.prisma);
       if (result.ok) console.log(`audit chain intact: ${result.checked} events`);
       else {
-        console.error(`audit chain BROKEN at event ${result.id} (seq ${result.seq}): ${result.reason}; ${result.checked} events before it are intact`);
+        console.error(
+          `audit chain BROKEN at event ${result.id} (seq ${result.seq}): ${result.reason}; ${result.checked} events before it are intact`,
+        );
         process.exitCode = 2;
       }
     } finally {

@@ -25,7 +25,8 @@ const CURSOR = /^[1-9]\d{0,18}$/;
 
 function seqFromCursor(cursor: string | undefined): bigint | undefined {
   if (cursor === undefined) return undefined;
-  if (!CURSOR.test(cursor)) {
+  // A cursor is a positive bigint (int8) sequence number; anything else was not issued here.
+  if (!CURSOR.test(cursor) || BigInt(cursor) > 9_223_372_036_854_775_807n) {
     throw apiError({
       code: "validation_failed",
       message: "Malformed cursor: pass a cursor from this connection.",

@@ -6,6 +6,7 @@ import "./user";
 import "./workspace";
 import "./membership";
 import "./audit";
+import "./apikey";
 
 /** The schema as Pothos builds it, before permissions are applied. */
 export const schema = lexicographicSortSchema(builder.toSchema());

@@ -62,11 +62,7 @@ const RemoveMemberInput = builder.inputType("RemoveMemberInput", {
 async function manager(ctx: Context, workspaceId: string): Promise<MemberManager> {
   const access = await requireWorkspace(ctx, { id: workspaceId }, "members:write");
   if (!access.ok) throw apiError(access.error);
-  return {
-    actor: { type: "user", id: access.value.user.id, ip: ctx.ip },
-    workspaceId: access.value.workspace.id,
-    role: access.value.role,
-  };
+  return { actor: access.value.actor, workspaceId: access.value.workspace.id, role: access.value.role };
 }
 
 builder.mutationFields((t) => ({

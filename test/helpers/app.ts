@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { Writable } from "node:stream";
 import { createClient, type KeywardClient } from "@keyward/sdk";
 import { createApp } from "../../server/app";
@@ -9,6 +10,8 @@ export const TEST_IP = "203.0.113.7";
 
 export interface TestApp {
   yoga: Awaited<ReturnType<typeof createApp>>["yoga"];
+  /** Writes batched lastUsedAt values now. */
+  flushUsage(): Promise<number>;
   db: TestDatabase["database"]["prisma"];
   database: TestDatabase;
   /** Every log line the server wrote, as raw JSON text. */
@@ -23,7 +26,13 @@ export interface TestApp {
 
 export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   const database = await openTestDatabase();
-  const config: Config = loadConfig({ LOG_LEVEL: "info", NODE_ENV: "test", ...env });
+  const config: Config = loadConfig({
+    LOG_LEVEL: "info",
+    NODE_ENV: "test",
+    // Keeps tests from writing a master key file into ./data.
+    KEYWARD_MASTER_KEY: randomBytes(32).toString("base64"),
+    ...env,
+  });
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _encoding, done) {
@@ -53,7 +62,11 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     clock,
     client: (token, headers) => createClient({ url: "http://keyward.test/graphql", token, fetch: fetchIn, headers }),
     fetch: (path, init) => fetchIn(`http://keyward.test${path}`, init),
-    close: () => database.drop(),
+    flushUsage: () => app.usage.flush(),
+    close: async () => {
+      await app.usage.stop();
+      await database.drop();
+    },
   };
 }
 

@@ -11,6 +11,42 @@ export type AddMemberInput = {
   workspaceId: string;
 };
 
+export type ApiKeyStatus =
+  /** Works. */
+  | 'ACTIVE'
+  /** Past expiresAt or its roll grace period. */
+  | 'EXPIRED'
+  /** Revoked; never works again. */
+  | 'REVOKED'
+  /** Replaced by a roll; works until graceUntil. */
+  | 'ROLLING';
+
+export type ApiKeyType =
+  /** pk_…: browser-safe, read-only, only from allowed origins. */
+  | 'PUBLISHABLE'
+  /** sk_…: server-side, full access within its scopes. */
+  | 'SECRET';
+
+export type CreateApiKeyInput = {
+  /** Secret keys: CIDR blocks like 203.0.113.0/24; empty allows any address. */
+  allowedIps?: Array<string> | null | undefined;
+  /** Publishable keys (required): exact origins like https://app.example.com, or https://*.example.com. */
+  allowedOrigins?: Array<string> | null | undefined;
+  environment: Environment;
+  /** Must be in the future; omit for no expiry. */
+  expiresAt?: string | null | undefined;
+  /** A JSON object of your own, up to 4096 bytes. */
+  metadata?: unknown;
+  /** Up to 100 characters. */
+  name: string;
+  /** Override the default (secret 1000/h, publishable 100/h). */
+  rateLimit?: RateLimitInput | null | undefined;
+  /** keys:read, keys:write, keys:verify, members:read, members:write, workspace:read, workspace:write, audit:read, webhooks:write, or service.<slug>.<action>. You can grant only scopes you hold. */
+  scopes?: Array<string> | null | undefined;
+  type: ApiKeyType;
+  workspaceId: string;
+};
+
 export type CreateWorkspaceInput = {
   /** Display name, up to 100 characters. */
   name: string;
@@ -18,9 +54,27 @@ export type CreateWorkspaceInput = {
   slug: string;
 };
 
+/** Test and live data never meet: a key sees only its own environment. */
+export type Environment =
+  | 'LIVE'
+  | 'TEST';
+
+export type RateLimitInput = {
+  /** 1 to 1,000,000 requests. */
+  limit: number;
+  /** 1 to 86,400 seconds. */
+  windowSeconds: number;
+};
+
 export type RemoveMemberInput = {
   userId: string;
   workspaceId: string;
+};
+
+export type RevokeApiKeyInput = {
+  id: string;
+  /** Why, for the audit log (up to 500 characters). */
+  reason?: string | null | undefined;
 };
 
 /** A member's role in a workspace; see the role table in the README. */
@@ -33,6 +87,18 @@ export type Role =
   | 'MODERATOR'
   /** Everything, including members, ownership and deleting the workspace. */
   | 'OWNER';
+
+export type RollApiKeyInput = {
+  /** How long the old key keeps working: 0 (breaks at once) to 604800 (7 days). */
+  gracePeriodSeconds: number;
+  id: string;
+};
+
+export type SetKeysEnabledInput = {
+  /** false: no key of the workspace works until turned back on. */
+  enabled: boolean;
+  workspaceId: string;
+};
 
 export type SignInInput = {
   email: string;
@@ -52,6 +118,22 @@ export type SignUpInput = {
   password: string;
 };
 
+/** Only the fields given change. */
+export type UpdateApiKeyInput = {
+  /** Secret keys: CIDR blocks like 203.0.113.0/24; empty allows any address. */
+  allowedIps?: Array<string> | null | undefined;
+  /** Publishable keys (required): exact origins like https://app.example.com, or https://*.example.com. */
+  allowedOrigins?: Array<string> | null | undefined;
+  expiresAt?: string | null | undefined;
+  id: string;
+  /** A JSON object of your own, up to 4096 bytes. */
+  metadata?: unknown;
+  name?: string | null | undefined;
+  rateLimit?: RateLimitInput | null | undefined;
+  /** keys:read, keys:write, keys:verify, members:read, members:write, workspace:read, workspace:write, audit:read, webhooks:write, or service.<slug>.<action>. You can grant only scopes you hold. */
+  scopes?: Array<string> | null | undefined;
+};
+
 export type UpdateMemberRoleInput = {
   role: Role;
   userId: string;
@@ -61,6 +143,62 @@ export type UpdateMemberRoleInput = {
 export type WorkspaceStatus =
   | 'ACTIVE'
   | 'SUSPENDED';
+
+export type ApiKeyFieldsFragment = { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, rateLimit: { limit: number, windowSeconds: number } };
+
+export type ApiKeyQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type ApiKeyQuery = { apiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, rateLimit: { limit: number, windowSeconds: number } } };
+
+export type ApiKeysQueryVariables = Exact<{
+  workspaceId: string;
+  environment: Environment;
+  type?: ApiKeyType | null | undefined;
+  status?: ApiKeyStatus | null | undefined;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type ApiKeysQuery = { apiKeys: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, createdBy: { id: string, email: string } | null, workspace: { id: string, slug: string }, rateLimit: { limit: number, windowSeconds: number } } }> } };
+
+export type CreateApiKeyMutationVariables = Exact<{
+  input: CreateApiKeyInput;
+}>;
+
+
+export type CreateApiKeyMutation = { createApiKey: { secret: string, apiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, rateLimit: { limit: number, windowSeconds: number } } } };
+
+export type UpdateApiKeyMutationVariables = Exact<{
+  input: UpdateApiKeyInput;
+}>;
+
+
+export type UpdateApiKeyMutation = { updateApiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, rateLimit: { limit: number, windowSeconds: number } } };
+
+export type RollApiKeyMutationVariables = Exact<{
+  input: RollApiKeyInput;
+}>;
+
+
+export type RollApiKeyMutation = { rollApiKey: { secret: string, apiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, rateLimit: { limit: number, windowSeconds: number } } } };
+
+export type RevokeApiKeyMutationVariables = Exact<{
+  input: RevokeApiKeyInput;
+}>;
+
+
+export type RevokeApiKeyMutation = { revokeApiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, rateLimit: { limit: number, windowSeconds: number } } };
+
+export type SetKeysEnabledMutationVariables = Exact<{
+  input: SetKeysEnabledInput;
+}>;
+
+
+export type SetKeysEnabledMutation = { setKeysEnabled: { id: string, keysEnabled: boolean } };
 
 export type AuditEventsQueryVariables = Exact<{
   workspaceId: string;
@@ -164,6 +302,32 @@ export class TypedDocumentString<TResult, TVariables>
     return this.value;
   }
 }
+export const ApiKeyFieldsFragmentDoc = new TypedDocumentString(`
+    fragment ApiKeyFields on ApiKey {
+  id
+  name
+  type
+  environment
+  start
+  scopes
+  allowedOrigins
+  allowedIps
+  status
+  expiresAt
+  revokedAt
+  revokedReason
+  graceUntil
+  createdAt
+  lastUsedAt
+  metadata
+  rolledFromId
+  canSignTokens
+  rateLimit {
+    limit
+    windowSeconds
+  }
+}
+    `, {"fragmentName":"ApiKeyFields"}) as unknown as TypedDocumentString<ApiKeyFieldsFragment, unknown>;
 export const UserFieldsFragmentDoc = new TypedDocumentString(`
     fragment UserFields on User {
   id
@@ -197,6 +361,225 @@ export const MembershipFieldsFragmentDoc = new TypedDocumentString(`
   }
 }
     `, {"fragmentName":"MembershipFields"}) as unknown as TypedDocumentString<MembershipFieldsFragment, unknown>;
+export const ApiKeyDocument = new TypedDocumentString(`
+    query ApiKey($id: ID!) {
+  apiKey(id: $id) {
+    ...ApiKeyFields
+  }
+}
+    fragment ApiKeyFields on ApiKey {
+  id
+  name
+  type
+  environment
+  start
+  scopes
+  allowedOrigins
+  allowedIps
+  status
+  expiresAt
+  revokedAt
+  revokedReason
+  graceUntil
+  createdAt
+  lastUsedAt
+  metadata
+  rolledFromId
+  canSignTokens
+  rateLimit {
+    limit
+    windowSeconds
+  }
+}`) as unknown as TypedDocumentString<ApiKeyQuery, ApiKeyQueryVariables>;
+export const ApiKeysDocument = new TypedDocumentString(`
+    query ApiKeys($workspaceId: ID!, $environment: Environment!, $type: ApiKeyType, $status: ApiKeyStatus, $first: Int, $after: String) {
+  apiKeys(
+    workspaceId: $workspaceId
+    environment: $environment
+    type: $type
+    status: $status
+    first: $first
+    after: $after
+  ) {
+    totalCount
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    edges {
+      cursor
+      node {
+        ...ApiKeyFields
+        createdBy {
+          id
+          email
+        }
+        workspace {
+          id
+          slug
+        }
+      }
+    }
+  }
+}
+    fragment ApiKeyFields on ApiKey {
+  id
+  name
+  type
+  environment
+  start
+  scopes
+  allowedOrigins
+  allowedIps
+  status
+  expiresAt
+  revokedAt
+  revokedReason
+  graceUntil
+  createdAt
+  lastUsedAt
+  metadata
+  rolledFromId
+  canSignTokens
+  rateLimit {
+    limit
+    windowSeconds
+  }
+}`) as unknown as TypedDocumentString<ApiKeysQuery, ApiKeysQueryVariables>;
+export const CreateApiKeyDocument = new TypedDocumentString(`
+    mutation CreateApiKey($input: CreateApiKeyInput!) {
+  createApiKey(input: $input) {
+    secret
+    apiKey {
+      ...ApiKeyFields
+    }
+  }
+}
+    fragment ApiKeyFields on ApiKey {
+  id
+  name
+  type
+  environment
+  start
+  scopes
+  allowedOrigins
+  allowedIps
+  status
+  expiresAt
+  revokedAt
+  revokedReason
+  graceUntil
+  createdAt
+  lastUsedAt
+  metadata
+  rolledFromId
+  canSignTokens
+  rateLimit {
+    limit
+    windowSeconds
+  }
+}`) as unknown as TypedDocumentString<CreateApiKeyMutation, CreateApiKeyMutationVariables>;
+export const UpdateApiKeyDocument = new TypedDocumentString(`
+    mutation UpdateApiKey($input: UpdateApiKeyInput!) {
+  updateApiKey(input: $input) {
+    ...ApiKeyFields
+  }
+}
+    fragment ApiKeyFields on ApiKey {
+  id
+  name
+  type
+  environment
+  start
+  scopes
+  allowedOrigins
+  allowedIps
+  status
+  expiresAt
+  revokedAt
+  revokedReason
+  graceUntil
+  createdAt
+  lastUsedAt
+  metadata
+  rolledFromId
+  canSignTokens
+  rateLimit {
+    limit
+    windowSeconds
+  }
+}`) as unknown as TypedDocumentString<UpdateApiKeyMutation, UpdateApiKeyMutationVariables>;
+export const RollApiKeyDocument = new TypedDocumentString(`
+    mutation RollApiKey($input: RollApiKeyInput!) {
+  rollApiKey(input: $input) {
+    secret
+    apiKey {
+      ...ApiKeyFields
+    }
+  }
+}
+    fragment ApiKeyFields on ApiKey {
+  id
+  name
+  type
+  environment
+  start
+  scopes
+  allowedOrigins
+  allowedIps
+  status
+  expiresAt
+  revokedAt
+  revokedReason
+  graceUntil
+  createdAt
+  lastUsedAt
+  metadata
+  rolledFromId
+  canSignTokens
+  rateLimit {
+    limit
+    windowSeconds
+  }
+}`) as unknown as TypedDocumentString<RollApiKeyMutation, RollApiKeyMutationVariables>;
+export const RevokeApiKeyDocument = new TypedDocumentString(`
+    mutation RevokeApiKey($input: RevokeApiKeyInput!) {
+  revokeApiKey(input: $input) {
+    ...ApiKeyFields
+  }
+}
+    fragment ApiKeyFields on ApiKey {
+  id
+  name
+  type
+  environment
+  start
+  scopes
+  allowedOrigins
+  allowedIps
+  status
+  expiresAt
+  revokedAt
+  revokedReason
+  graceUntil
+  createdAt
+  lastUsedAt
+  metadata
+  rolledFromId
+  canSignTokens
+  rateLimit {
+    limit
+    windowSeconds
+  }
+}`) as unknown as TypedDocumentString<RevokeApiKeyMutation, RevokeApiKeyMutationVariables>;
+export const SetKeysEnabledDocument = new TypedDocumentString(`
+    mutation SetKeysEnabled($input: SetKeysEnabledInput!) {
+  setKeysEnabled(input: $input) {
+    id
+    keysEnabled
+  }
+}
+    `) as unknown as TypedDocumentString<SetKeysEnabledMutation, SetKeysEnabledMutationVariables>;
 export const AuditEventsDocument = new TypedDocumentString(`
     query AuditEvents($workspaceId: ID!, $first: Int, $after: String) {
   auditEvents(workspaceId: $workspaceId, first: $first, after: $after) {

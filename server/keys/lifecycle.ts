@@ -1,0 +1,367 @@
+import { z } from "zod";
+import { type Actor, recordAudit } from "../audit/log";
+import type { Db } from "../db";
+import { type Failure, fail, ok, type Result } from "../errors";
+import type { ApiKey, Environment, Prisma } from "../generated/prisma/client";
+import { validate } from "../validation";
+import { generateKey, hashKey, keyStart } from "./format";
+import {
+  ipsSchema,
+  keyName,
+  MAX_GRACE_SECONDS,
+  metadataSchema,
+  originsSchema,
+  rateLimitSchema,
+  reasonSchema,
+  scopesSchema,
+} from "./input";
+import { ALL_SCOPES, holdsScope, isReadScope, isServiceScope } from "./scopes";
+import { keyStatus } from "./status";
+
+// Creating, changing, rolling and revoking keys. Every change and its audit event
+// commit together; the new key's value leaves only in the returned `secret`.
+
+/** The caller, already admitted to the workspace with keys:write. */
+export interface KeyManager {
+  actor: Actor;
+  workspaceId: string;
+  /** Scopes the caller holds; it can grant no more. */
+  held: readonly string[];
+  platformAdmin: boolean;
+  /** Set for key callers: they act only in their own environment. */
+  environment: Environment | null;
+  /** Users with keys:write may grant service scopes; keys only those they hold. */
+  grantsServiceScopes: boolean;
+}
+
+export interface CreatedKey {
+  apiKey: ApiKey;
+  secret: string;
+}
+
+type Tx = Prisma.TransactionClient;
+
+const future = (now: Date) => z.date().refine((date) => date.getTime() > now.getTime(), "must be in the future");
+
+const createSchema = (now: Date) =>
+  z.object({
+    name: keyName,
+    type: z.enum(["SECRET", "PUBLISHABLE"]),
+    environment: z.enum(["TEST", "LIVE"]),
+    scopes: scopesSchema.default([]),
+    allowedOrigins: originsSchema.default([]),
+    allowedIps: ipsSchema.default([]),
+    expiresAt: future(now).nullish(),
+    rateLimit: rateLimitSchema.nullish(),
+    metadata: metadataSchema.nullish(),
+  });
+
+const updateSchema = (now: Date) =>
+  z.object({
+    name: keyName.nullish(),
+    scopes: scopesSchema.nullish(),
+    allowedOrigins: originsSchema.nullish(),
+    allowedIps: ipsSchema.nullish(),
+    expiresAt: future(now).nullish(),
+    rateLimit: rateLimitSchema.nullish(),
+    metadata: metadataSchema.nullish(),
+  });
+
+interface KeySettings {
+  type: "SECRET" | "PUBLISHABLE";
+  scopes: string[];
+  allowedOrigins: string[];
+  allowedIps: string[];
+}
+
+/** No escalation: every scope must be one the caller itself holds. */
+function checkGrant(caller: KeyManager, scopes: readonly string[]): Failure | null {
+  for (const scope of scopes) {
+    if (scope === ALL_SCOPES && !caller.platformAdmin) {
+      return {
+        code: "insufficient_permissions",
+        message: 'The "*" scope is reserved for platform admins.',
+        field: "scopes",
+      };
+    }
+    const held = isServiceScope(scope)
+      ? caller.grantsServiceScopes || holdsScope(caller.held, scope)
+      : holdsScope(caller.held, scope);
+    if (!held) {
+      return {
+        code: "insufficient_permissions",
+        message: `You cannot grant ${scope}: you do not hold it yourself.`,
+        field: "scopes",
+      };
+    }
+  }
+  return null;
+}
+
+function checkShape(settings: KeySettings): Failure | null {
+  if (settings.type === "PUBLISHABLE") {
+    const write = settings.scopes.find((scope) => !isReadScope(scope));
+    if (write) {
+      return {
+        code: "validation_failed",
+        message: `scopes: publishable keys are read-only and cannot hold ${write}`,
+        field: "scopes",
+      };
+    }
+    if (settings.allowedOrigins.length === 0) {
+      return {
+        code: "validation_failed",
+        message: "allowedOrigins: publishable keys need at least one allowed origin",
+        field: "allowedOrigins",
+      };
+    }
+    if (settings.allowedIps.length > 0) {
+      return {
+        code: "validation_failed",
+        message: "allowedIps: IP allowlists apply to secret keys; publishable keys use allowedOrigins",
+        field: "allowedIps",
+      };
+    }
+  } else if (settings.allowedOrigins.length > 0) {
+    return {
+      code: "validation_failed",
+      message: "allowedOrigins: origins apply to publishable keys; secret keys use allowedIps",
+      field: "allowedOrigins",
+    };
+  }
+  return null;
+}
+
+function checkEnvironment(caller: KeyManager, environment: Environment): Failure | null {
+  if (caller.environment && caller.environment !== environment) {
+    return {
+      code: "insufficient_scope",
+      message: `A ${caller.environment} key works only with ${caller.environment} data.`,
+      field: "environment",
+    };
+  }
+  return null;
+}
+
+const failed = (failure: Failure): { ok: false; error: Failure } => ({ ok: false, error: failure });
+
+const auditData = (key: ApiKey) => ({
+  name: key.name,
+  type: key.type,
+  environment: key.environment,
+  start: key.start,
+  scopes: key.scopes,
+});
+
+async function insertKey(tx: Tx, data: Omit<Prisma.ApiKeyUncheckedCreateInput, "hash" | "start">): Promise<CreatedKey> {
+  const secret = generateKey(data.type, data.environment);
+  const apiKey = await tx.apiKey.create({ data: { ...data, hash: hashKey(secret), start: keyStart(secret) } });
+  return { apiKey, secret };
+}
+
+function creator(caller: KeyManager) {
+  return caller.actor.type === "user" ? { createdById: caller.actor.id } : { createdByKeyId: caller.actor.id };
+}
+
+export async function createApiKey(tx: Tx, caller: KeyManager, input: unknown, now: Date): Promise<Result<CreatedKey>> {
+  const valid = validate(createSchema(now), input);
+  if (!valid.ok) return valid;
+  const v = valid.value;
+  const refused = checkEnvironment(caller, v.environment) ?? checkGrant(caller, v.scopes) ?? checkShape(v);
+  if (refused) return failed(refused);
+  const created = await insertKey(tx, {
+    workspaceId: caller.workspaceId,
+    environment: v.environment,
+    type: v.type,
+    name: v.name,
+    scopes: v.scopes,
+    allowedOrigins: v.allowedOrigins,
+    allowedIps: v.allowedIps,
+    expiresAt: v.expiresAt ?? null,
+    rateLimitLimit: v.rateLimit?.limit ?? null,
+    rateLimitWindowSeconds: v.rateLimit?.windowSeconds ?? null,
+    metadata: (v.metadata ?? {}) as Prisma.InputJsonObject,
+    ...creator(caller),
+  });
+  await recordAudit(
+    tx,
+    caller.actor,
+    {
+      workspaceId: caller.workspaceId,
+      action: "api_key.create",
+      targetType: "api_key",
+      targetId: created.apiKey.id,
+      data: auditData(created.apiKey),
+    },
+    now,
+  );
+  return ok(created);
+}
+
+export async function updateApiKey(
+  db: Db,
+  caller: KeyManager,
+  key: ApiKey,
+  input: unknown,
+  now: Date,
+): Promise<Result<ApiKey>> {
+  const valid = validate(updateSchema(now), input);
+  if (!valid.ok) return valid;
+  const v = valid.value;
+  if (key.revokedAt) return fail("validation_failed", "id: a revoked key cannot be changed", "id");
+  const next: KeySettings = {
+    type: key.type,
+    scopes: v.scopes ?? key.scopes,
+    allowedOrigins: v.allowedOrigins ?? key.allowedOrigins,
+    allowedIps: v.allowedIps ?? key.allowedIps,
+  };
+  const refused =
+    checkEnvironment(caller, key.environment) ?? (v.scopes ? checkGrant(caller, v.scopes) : null) ?? checkShape(next);
+  if (refused) return failed(refused);
+  const data: Prisma.ApiKeyUpdateInput = {
+    ...(v.name != null ? { name: v.name } : {}),
+    ...(v.scopes ? { scopes: v.scopes } : {}),
+    ...(v.allowedOrigins ? { allowedOrigins: v.allowedOrigins } : {}),
+    ...(v.allowedIps ? { allowedIps: v.allowedIps } : {}),
+    ...(v.expiresAt ? { expiresAt: v.expiresAt } : {}),
+    ...(v.rateLimit ? { rateLimitLimit: v.rateLimit.limit, rateLimitWindowSeconds: v.rateLimit.windowSeconds } : {}),
+    ...(v.metadata ? { metadata: v.metadata as Prisma.InputJsonObject } : {}),
+  };
+  const changed = Object.keys(v).filter((field) => v[field as keyof typeof v] != null);
+  const updated = await db.$transaction(async (tx) => {
+    const row = await tx.apiKey.update({ where: { id: key.id }, data });
+    await recordAudit(
+      tx,
+      caller.actor,
+      {
+        workspaceId: key.workspaceId,
+        action: "api_key.update",
+        targetType: "api_key",
+        targetId: key.id,
+        data: { changed, ...auditData(row) },
+      },
+      now,
+    );
+    return row;
+  });
+  return ok(updated);
+}
+
+export async function rollApiKey(
+  tx: Tx,
+  caller: KeyManager,
+  key: ApiKey,
+  input: { gracePeriodSeconds: number },
+  now: Date,
+): Promise<Result<CreatedKey>> {
+  const grace = input.gracePeriodSeconds;
+  if (!Number.isInteger(grace) || grace < 0 || grace > MAX_GRACE_SECONDS) {
+    return fail(
+      "validation_failed",
+      `gracePeriodSeconds: must be a whole number from 0 to ${MAX_GRACE_SECONDS} (7 days)`,
+      "gracePeriodSeconds",
+    );
+  }
+  const status = keyStatus(key, now);
+  if (status === "REVOKED")
+    return fail("validation_failed", "id: a revoked key cannot be rolled; create a new key", "id");
+  if (status === "EXPIRED")
+    return fail("validation_failed", "id: an expired key cannot be rolled; create a new key", "id");
+  // Locks the row so two concurrent rolls cannot both succeed.
+  const current = await tx.$queryRaw<{ rolled: boolean }[]>`
+    SELECT EXISTS (SELECT 1 FROM api_keys WHERE rolled_from_id = ${key.id}::uuid) AS rolled
+    FROM api_keys WHERE id = ${key.id}::uuid FOR UPDATE`;
+  if (current[0]?.rolled)
+    return fail("validation_failed", "id: this key was already rolled; roll its successor instead", "id");
+  const refused = checkEnvironment(caller, key.environment) ?? checkGrant(caller, key.scopes);
+  if (refused) return failed(refused);
+  const created = await insertKey(tx, {
+    workspaceId: key.workspaceId,
+    environment: key.environment,
+    type: key.type,
+    name: key.name,
+    scopes: key.scopes,
+    allowedOrigins: key.allowedOrigins,
+    allowedIps: key.allowedIps,
+    serviceId: key.serviceId,
+    expiresAt: key.expiresAt,
+    rateLimitLimit: key.rateLimitLimit,
+    rateLimitWindowSeconds: key.rateLimitWindowSeconds,
+    metadata: key.metadata as Prisma.InputJsonValue,
+    canSignTokens: key.canSignTokens,
+    rolledFromId: key.id,
+    ...creator(caller),
+  });
+  const graceUntil = new Date(now.getTime() + grace * 1000);
+  await tx.apiKey.update({ where: { id: key.id }, data: { graceUntil } });
+  await recordAudit(
+    tx,
+    caller.actor,
+    {
+      workspaceId: key.workspaceId,
+      action: "api_key.roll",
+      targetType: "api_key",
+      targetId: key.id,
+      data: {
+        newKeyId: created.apiKey.id,
+        newStart: created.apiKey.start,
+        gracePeriodSeconds: grace,
+        graceUntil: graceUntil.toISOString(),
+      },
+    },
+    now,
+  );
+  return ok(created);
+}
+
+export async function revokeApiKey(
+  db: Db,
+  caller: KeyManager,
+  key: ApiKey,
+  input: { reason?: string | null },
+  now: Date,
+): Promise<Result<ApiKey>> {
+  const reason = validate(reasonSchema.nullish(), input.reason);
+  if (!reason.ok) return fail("validation_failed", `reason: ${reason.error.message}`, "reason");
+  const refused = checkEnvironment(caller, key.environment);
+  if (refused) return failed(refused);
+  return db.$transaction(async (tx): Promise<Result<ApiKey>> => {
+    // Conditional update: of two concurrent revokes, exactly one wins.
+    const { count } = await tx.apiKey.updateMany({
+      where: { id: key.id, revokedAt: null },
+      data: { revokedAt: now, revokedReason: reason.value ?? null },
+    });
+    if (count === 0) return fail("validation_failed", "id: this key is already revoked", "id");
+    await recordAudit(
+      tx,
+      caller.actor,
+      {
+        workspaceId: key.workspaceId,
+        action: "api_key.revoke",
+        targetType: "api_key",
+        targetId: key.id,
+        data: { reason: reason.value ?? null, start: key.start },
+      },
+      now,
+    );
+    return ok(await tx.apiKey.findUniqueOrThrow({ where: { id: key.id } }));
+  });
+}
+
+export async function setKeysEnabled(db: Db, actor: Actor, workspaceId: string, enabled: boolean, now: Date) {
+  return db.$transaction(async (tx) => {
+    const workspace = await tx.workspace.update({ where: { id: workspaceId }, data: { keysEnabled: enabled } });
+    await recordAudit(
+      tx,
+      actor,
+      {
+        workspaceId,
+        action: enabled ? "workspace.keys_enable" : "workspace.keys_disable",
+        targetType: "workspace",
+        targetId: workspaceId,
+      },
+      now,
+    );
+    return workspace;
+  });
+}

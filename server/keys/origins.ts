@@ -1,0 +1,46 @@
+// Allowed origins for publishable keys: exact origins (https://app.example.com,
+// http://localhost:3000) or one leading wildcard label (https://*.example.com).
+
+export type OriginCheck = { ok: true; origin: string } | { ok: false; message: string };
+
+export function normaliseOrigin(value: string): OriginCheck {
+  const bad = (why: string): OriginCheck => ({ ok: false, message: `"${value.slice(0, 100)}" ${why}` });
+  if (value.length > 253) return bad("is too long");
+  const wildcard = value.includes("*");
+  const probe = wildcard ? value.replace("://*.", "://wildcard-placeholder.") : value;
+  if (wildcard && (probe.includes("*") || !value.includes("://*."))) {
+    return bad("may only use * as the whole first label, as in https://*.example.com");
+  }
+  let url: URL;
+  try {
+    url = new URL(probe);
+  } catch {
+    return bad("is not an origin such as https://app.example.com");
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") return bad("must start with https:// or http://");
+  if (url.username || url.password) return bad("must not contain credentials");
+  if (`${url.protocol}//${url.host}` !== probe.toLowerCase().replace(/\/$/, "") || url.search || url.hash) {
+    return bad("must be only scheme, host and optional port (no path, query or fragment)");
+  }
+  if (wildcard && url.hostname.split(".").length < 3)
+    return bad("wildcards need a registrable domain, as in *.example.com");
+  const origin = `${url.protocol}//${url.host}`;
+  return { ok: true, origin: wildcard ? origin.replace("wildcard-placeholder.", "*.") : origin };
+}
+
+/** Does a browser's Origin header match an allowlist entry? */
+export function originAllowed(allowed: readonly string[], origin: string | null): boolean {
+  if (!origin) return false;
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return false;
+  }
+  const actual = `${url.protocol}//${url.host}`;
+  return allowed.some((entry) => {
+    if (!entry.includes("://*.")) return entry === actual;
+    const [scheme, rest] = entry.split("://*.") as [string, string];
+    return url.protocol === `${scheme}:` && url.host.endsWith(`.${rest}`) && url.host.length > rest.length + 1;
+  });
+}

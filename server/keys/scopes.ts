@@ -1,0 +1,43 @@
+import { WORKSPACE_SCOPES } from "../auth/permissions";
+
+// The scope vocabulary: `resource:action` for Keyward itself, `service.<slug>.<action>`
+// for the customer's product areas, and `*` for platform admins only.
+
+export const ALL_SCOPES = "*";
+const SERVICE_SCOPE = /^service\.[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?\.[a-z][a-z0-9_]{0,31}$/;
+
+export type ScopeCheck = { ok: true; scopes: string[] } | { ok: false; message: string };
+
+export function isKnownScope(scope: string): boolean {
+  return scope === ALL_SCOPES || (WORKSPACE_SCOPES as readonly string[]).includes(scope) || SERVICE_SCOPE.test(scope);
+}
+
+/** Read-only scopes: the only ones a publishable key may carry. */
+export function isReadScope(scope: string): boolean {
+  return scope.endsWith(":read") || (SERVICE_SCOPE.test(scope) && scope.endsWith(".read"));
+}
+
+export function isServiceScope(scope: string): boolean {
+  return SERVICE_SCOPE.test(scope);
+}
+
+/** Validates and de-duplicates a requested scope list (order kept). */
+export function normaliseScopes(scopes: readonly string[]): ScopeCheck {
+  if (scopes.length > 100) return { ok: false, message: "at most 100 scopes" };
+  const seen = new Set<string>();
+  for (const scope of scopes) {
+    if (!isKnownScope(scope)) {
+      return {
+        ok: false,
+        message: `unknown scope "${scope.slice(0, 80)}": use one of ${WORKSPACE_SCOPES.join(", ")} or service.<slug>.<action>`,
+      };
+    }
+    seen.add(scope);
+  }
+  return { ok: true, scopes: [...seen] };
+}
+
+/** Does a holder of `held` have `wanted`? `*` holds everything. */
+export function holdsScope(held: readonly string[], wanted: string): boolean {
+  return held.includes(ALL_SCOPES) || held.includes(wanted);
+}

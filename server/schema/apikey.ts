@@ -1,0 +1,363 @@
+import { type ResolveCursorConnectionArgs, resolveCursorConnection } from "@pothos/plugin-relay";
+import { requireApiKey, requireWorkspace, type WorkspaceCaller } from "../auth/access";
+import { roleAllows } from "../auth/permissions";
+import { builder } from "../builder";
+import type { Context } from "../context";
+import type { ApiKey, User, Workspace } from "../generated/prisma/client";
+import { idempotent } from "../keys/idempotency";
+import { DEFAULT_RATE_LIMITS, MAX_GRACE_SECONDS, METADATA_MAX_BYTES } from "../keys/input";
+import {
+  createApiKey,
+  type KeyManager,
+  revokeApiKey,
+  rollApiKey,
+  setKeysEnabled,
+  updateApiKey,
+} from "../keys/lifecycle";
+import { type Cursor, decodeCursor, encodeCursor, filterWhere, pageKeys } from "../keys/list";
+import { keyStatus } from "../keys/status";
+import { apiError, unwrap } from "./result";
+import { UserRef } from "./user";
+import { WorkspaceRef } from "./workspace";
+
+export const ApiKeyTypeEnum = builder.enumType("ApiKeyType", {
+  values: {
+    SECRET: { description: "sk_…: server-side, full access within its scopes." },
+    PUBLISHABLE: { description: "pk_…: browser-safe, read-only, only from allowed origins." },
+  } as const,
+});
+
+export const EnvironmentEnum = builder.enumType("Environment", {
+  description: "Test and live data never meet: a key sees only its own environment.",
+  values: { TEST: {}, LIVE: {} } as const,
+});
+
+const ApiKeyStatusEnum = builder.enumType("ApiKeyStatus", {
+  values: {
+    ACTIVE: { description: "Works." },
+    ROLLING: { description: "Replaced by a roll; works until graceUntil." },
+    EXPIRED: { description: "Past expiresAt or its roll grace period." },
+    REVOKED: { description: "Revoked; never works again." },
+  } as const,
+});
+
+interface RateLimitShape {
+  limit: number;
+  windowSeconds: number;
+}
+
+const RateLimitRef = builder.objectRef<RateLimitShape>("RateLimit").implement({
+  description: "Requests allowed per window.",
+  fields: (t) => ({
+    limit: t.exposeInt("limit"),
+    windowSeconds: t.exposeInt("windowSeconds"),
+  }),
+});
+
+const RateLimitInput = builder.inputType("RateLimitInput", {
+  fields: (t) => ({
+    limit: t.int({ required: true, description: "1 to 1,000,000 requests." }),
+    windowSeconds: t.int({ required: true, description: "1 to 86,400 seconds." }),
+  }),
+});
+
+export const ApiKeyRef = builder.objectRef<ApiKey>("ApiKey");
+
+ApiKeyRef.implement({
+  description: "An API key. Its full value is shown once, when created or rolled; only `start` is shown later.",
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    name: t.exposeString("name"),
+    type: t.field({ type: ApiKeyTypeEnum, resolve: (k) => k.type }),
+    environment: t.field({ type: EnvironmentEnum, resolve: (k) => k.environment }),
+    start: t.exposeString("start", {
+      description: "Prefix and first 4 characters, e.g. sk_live_AbCd, for recognising the key.",
+    }),
+    scopes: t.exposeStringList("scopes"),
+    allowedOrigins: t.exposeStringList("allowedOrigins", {
+      description: "Publishable keys only: origins allowed to use it.",
+    }),
+    allowedIps: t.exposeStringList("allowedIps", {
+      description: "Secret keys only: CIDR blocks allowed to use it (empty: any).",
+    }),
+    status: t.field({ type: ApiKeyStatusEnum, resolve: (k, _args, ctx) => keyStatus(k, ctx.now) }),
+    expiresAt: t.expose("expiresAt", { type: "DateTime", nullable: true }),
+    revokedAt: t.expose("revokedAt", { type: "DateTime", nullable: true }),
+    revokedReason: t.exposeString("revokedReason", { nullable: true }),
+    graceUntil: t.expose("graceUntil", {
+      type: "DateTime",
+      nullable: true,
+      description: "Set on a rolled key: it keeps working until then.",
+    }),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    lastUsedAt: t.expose("lastUsedAt", {
+      type: "DateTime",
+      nullable: true,
+      description: "Last successful use; written in batches, so it may trail by a few seconds.",
+    }),
+    metadata: t.expose("metadata", {
+      type: "JSON",
+      description: `Your JSON object, up to ${METADATA_MAX_BYTES} bytes.`,
+    }),
+    rateLimit: t.field({
+      type: RateLimitRef,
+      description: "The effective limit: this key's override, or the default for its type.",
+      resolve: (k) =>
+        k.rateLimitLimit && k.rateLimitWindowSeconds
+          ? { limit: k.rateLimitLimit, windowSeconds: k.rateLimitWindowSeconds }
+          : DEFAULT_RATE_LIMITS[k.type],
+    }),
+    rolledFromId: t.exposeID("rolledFromId", { nullable: true }),
+    canSignTokens: t.exposeBoolean("canSignTokens"),
+    workspace: t.field({
+      type: WorkspaceRef,
+      resolve: async (k, _args, ctx): Promise<Workspace> => {
+        const workspace = await ctx.loaders.workspace.load(k.workspaceId);
+        if (!workspace) throw new Error(`api key ${k.id} points at a missing workspace`);
+        return workspace;
+      },
+    }),
+    createdBy: t.field({
+      type: UserRef,
+      nullable: true,
+      description: "The user who created it; null when another key created it.",
+      resolve: (k, _args, ctx): Promise<User | null> | null =>
+        k.createdById ? ctx.loaders.user.load(k.createdById) : null,
+    }),
+  }),
+});
+
+interface CreatedShape {
+  apiKey: ApiKey;
+  secret: string;
+}
+
+const CreatedApiKey = builder.objectRef<CreatedShape>("CreatedApiKey").implement({
+  description: "A new key. `secret` is its full value, returned this once and never again: store it now.",
+  fields: (t) => ({
+    apiKey: t.field({ type: ApiKeyRef, resolve: (c) => c.apiKey }),
+    secret: t.exposeString("secret"),
+  }),
+});
+
+const keyFields = {
+  scopes:
+    "keys:read, keys:write, keys:verify, members:read, members:write, workspace:read, workspace:write, audit:read, webhooks:write, or service.<slug>.<action>. You can grant only scopes you hold.",
+  origins: "Publishable keys (required): exact origins like https://app.example.com, or https://*.example.com.",
+  ips: "Secret keys: CIDR blocks like 203.0.113.0/24; empty allows any address.",
+  metadata: `A JSON object of your own, up to ${METADATA_MAX_BYTES} bytes.`,
+};
+
+const CreateApiKeyInput = builder.inputType("CreateApiKeyInput", {
+  fields: (t) => ({
+    workspaceId: t.id({ required: true }),
+    name: t.string({ required: true, description: "Up to 100 characters." }),
+    type: t.field({ type: ApiKeyTypeEnum, required: true }),
+    environment: t.field({ type: EnvironmentEnum, required: true }),
+    scopes: t.stringList({ description: keyFields.scopes }),
+    allowedOrigins: t.stringList({ description: keyFields.origins }),
+    allowedIps: t.stringList({ description: keyFields.ips }),
+    expiresAt: t.field({ type: "DateTime", description: "Must be in the future; omit for no expiry." }),
+    rateLimit: t.field({
+      type: RateLimitInput,
+      description: "Override the default (secret 1000/h, publishable 100/h).",
+    }),
+    metadata: t.field({ type: "JSON", description: keyFields.metadata }),
+  }),
+});
+
+const UpdateApiKeyInput = builder.inputType("UpdateApiKeyInput", {
+  description: "Only the fields given change.",
+  fields: (t) => ({
+    id: t.id({ required: true }),
+    name: t.string(),
+    scopes: t.stringList({ description: keyFields.scopes }),
+    allowedOrigins: t.stringList({ description: keyFields.origins }),
+    allowedIps: t.stringList({ description: keyFields.ips }),
+    expiresAt: t.field({ type: "DateTime" }),
+    rateLimit: t.field({ type: RateLimitInput }),
+    metadata: t.field({ type: "JSON", description: keyFields.metadata }),
+  }),
+});
+
+const RollApiKeyInput = builder.inputType("RollApiKeyInput", {
+  fields: (t) => ({
+    id: t.id({ required: true }),
+    gracePeriodSeconds: t.int({
+      required: true,
+      description: `How long the old key keeps working: 0 (breaks at once) to ${MAX_GRACE_SECONDS} (7 days).`,
+    }),
+  }),
+});
+
+const RevokeApiKeyInput = builder.inputType("RevokeApiKeyInput", {
+  fields: (t) => ({
+    id: t.id({ required: true }),
+    reason: t.string({ description: "Why, for the audit log (up to 500 characters)." }),
+  }),
+});
+
+const SetKeysEnabledInput = builder.inputType("SetKeysEnabledInput", {
+  fields: (t) => ({
+    workspaceId: t.id({ required: true }),
+    enabled: t.boolean({ required: true, description: "false: no key of the workspace works until turned back on." }),
+  }),
+});
+
+function keyManager(caller: WorkspaceCaller): KeyManager {
+  return {
+    actor: caller.actor,
+    workspaceId: caller.workspace.id,
+    held: caller.held,
+    platformAdmin: caller.platformAdmin,
+    environment: caller.environment,
+    grantsServiceScopes: caller.user !== null && roleAllows(caller.role, "keys:write"),
+  };
+}
+
+const principalId = (caller: WorkspaceCaller) => `${caller.actor.type}:${caller.actor.id}`;
+
+async function replay(ctx: Context, result: { apiKeyId: string; secret: string }): Promise<CreatedShape> {
+  ctx.loaders.apiKey.clear(result.apiKeyId);
+  const apiKey = await ctx.loaders.apiKey.load(result.apiKeyId);
+  if (!apiKey) throw new Error(`created key ${result.apiKeyId} is missing`);
+  return { apiKey, secret: result.secret };
+}
+
+function parseCursor(cursor: string | undefined, field: string): Cursor | undefined {
+  if (cursor === undefined) return undefined;
+  const parsed = decodeCursor(cursor);
+  if (!parsed) throw apiError({ code: "validation_failed", message: `${field}: malformed cursor`, field });
+  return parsed;
+}
+
+builder.queryFields((t) => ({
+  apiKey: t.field({
+    type: ApiKeyRef,
+    description: "One key by id. Keys of other workspaces (or, for key callers, other environments) answer not_found.",
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, args, ctx) => unwrap(await requireApiKey(ctx, String(args.id), "keys:read")).apiKey,
+  }),
+  apiKeys: t.connection(
+    {
+      type: ApiKeyRef,
+      description: "A workspace's keys in one environment, newest first. Needs keys:read (MODERATOR and up).",
+      args: {
+        workspaceId: t.arg.id({ required: true }),
+        environment: t.arg({ type: EnvironmentEnum, required: true }),
+        type: t.arg({ type: ApiKeyTypeEnum }),
+        status: t.arg({ type: ApiKeyStatusEnum }),
+      },
+      resolve: async (_root, args, ctx) => {
+        const caller = unwrap(await requireWorkspace(ctx, { id: String(args.workspaceId) }, "keys:read"));
+        if (caller.environment && caller.environment !== args.environment) {
+          throw apiError({
+            code: "insufficient_scope",
+            message: `A ${caller.environment} key works only with ${caller.environment} data.`,
+            field: "environment",
+          });
+        }
+        const where = filterWhere(
+          { workspaceId: caller.workspace.id, environment: args.environment, type: args.type, status: args.status },
+          ctx.now,
+        );
+        const connection = await resolveCursorConnection(
+          { args, toCursor: encodeCursor, defaultSize: 50, maxSize: 200 },
+          ({ before, after, limit, inverted }: ResolveCursorConnectionArgs) =>
+            pageKeys(ctx.db, where, {
+              after: parseCursor(after, "after"),
+              before: parseCursor(before, "before"),
+              limit,
+              inverted,
+            }),
+        );
+        for (const edge of connection.edges) if (edge) ctx.loaders.apiKey.prime(edge.node.id, edge.node);
+        return { ...connection, totalCount: await ctx.db.apiKey.count({ where }) };
+      },
+    },
+    {
+      name: "ApiKeyConnection",
+      fields: (c) => ({
+        totalCount: c.int({ resolve: (connection) => (connection as unknown as { totalCount: number }).totalCount }),
+      }),
+    },
+    { name: "ApiKeyEdge" },
+  ),
+}));
+
+builder.mutationFields((t) => ({
+  createApiKey: t.field({
+    type: CreatedApiKey,
+    description:
+      "Create a key. The response's `secret` is the only time its value is shown. Honours an Idempotency-Key header (24 h).",
+    args: { input: t.arg({ type: CreateApiKeyInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const caller = unwrap(await requireWorkspace(ctx, { id: String(input.workspaceId) }, "keys:write"));
+      const manager = keyManager(caller);
+      const result = await idempotent(
+        ctx.db,
+        ctx.box,
+        { principal: principalId(caller), key: ctx.idempotencyKey, operation: "createApiKey", input, now: ctx.now },
+        async (tx) => {
+          const created = await createApiKey(tx, manager, input, ctx.now);
+          return created.ok
+            ? { ok: true, value: { apiKeyId: created.value.apiKey.id, secret: created.value.secret } }
+            : created;
+        },
+      );
+      return replay(ctx, unwrap(result));
+    },
+  }),
+  updateApiKey: t.field({
+    type: ApiKeyRef,
+    description: "Change a key's name, scopes, allowlists, expiry, rate limit or metadata.",
+    args: { input: t.arg({ type: UpdateApiKeyInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const { caller, apiKey } = unwrap(await requireApiKey(ctx, String(input.id), "keys:write"));
+      const { id: _id, ...changes } = input;
+      return unwrap(await updateApiKey(ctx.db, keyManager(caller), apiKey, changes, ctx.now));
+    },
+  }),
+  rollApiKey: t.field({
+    type: CreatedApiKey,
+    description:
+      "Replace a key with a new one that copies every setting; the old key works for gracePeriodSeconds more. Honours Idempotency-Key.",
+    args: { input: t.arg({ type: RollApiKeyInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const { caller, apiKey } = unwrap(await requireApiKey(ctx, String(input.id), "keys:write"));
+      const manager = keyManager(caller);
+      const result = await idempotent(
+        ctx.db,
+        ctx.box,
+        { principal: principalId(caller), key: ctx.idempotencyKey, operation: "rollApiKey", input, now: ctx.now },
+        async (tx) => {
+          const rolled = await rollApiKey(tx, manager, apiKey, input, ctx.now);
+          return rolled.ok
+            ? { ok: true, value: { apiKeyId: rolled.value.apiKey.id, secret: rolled.value.secret } }
+            : rolled;
+        },
+      );
+      ctx.loaders.apiKey.clear(apiKey.id);
+      return replay(ctx, unwrap(result));
+    },
+  }),
+  revokeApiKey: t.field({
+    type: ApiKeyRef,
+    description: "Revoke a key at once: every later request with it gets invalid_api_key.",
+    args: { input: t.arg({ type: RevokeApiKeyInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const { caller, apiKey } = unwrap(await requireApiKey(ctx, String(input.id), "keys:write"));
+      return unwrap(await revokeApiKey(ctx.db, keyManager(caller), apiKey, { reason: input.reason }, ctx.now));
+    },
+  }),
+  setKeysEnabled: t.field({
+    type: WorkspaceRef,
+    description: "The workspace's master switch: false stops every key of the workspace (keys_disabled).",
+    args: { input: t.arg({ type: SetKeysEnabledInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const caller = unwrap(await requireWorkspace(ctx, { id: String(input.workspaceId) }, "keys:write"));
+      ctx.loaders.workspace.clear(caller.workspace.id);
+      return setKeysEnabled(ctx.db, caller.actor, caller.workspace.id, input.enabled, ctx.now);
+    },
+  }),
+}));
