@@ -1,16 +1,19 @@
 import type { Logger } from "pino";
 import type { Config } from "./config";
-import type { Clock } from "./context";
+import type { Clock, KeyServices } from "./context";
 import { type Database, openDatabase } from "./db";
+import { KeyCache } from "./keys/cache";
+import { localBus, postgresBus } from "./keys/invalidation";
+import { connectRedis, RateLimits } from "./keys/ratelimit";
 import { createSecretBox, loadMasterKey } from "./keys/secret-box";
-import { LastUsedRecorder } from "./keys/usage";
+import { UsageRecorder } from "./keys/usage";
 import { migrate } from "./migrations";
 import { createKeywardYoga, type KeywardYoga } from "./yoga";
 
 export interface App {
   yoga: KeywardYoga;
   database: Database;
-  usage: LastUsedRecorder;
+  keys: KeyServices;
   close(): Promise<void>;
 }
 
@@ -26,8 +29,17 @@ export async function createApp(options: {
     options.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
   const { applied } = await migrate(database);
   if (applied.length) logger.info({ applied }, "applied migrations");
-  const usage = new LastUsedRecorder(database.prisma);
-  usage.start();
+  const cache = new KeyCache(database.prisma);
+  // Other instances share PostgreSQL; the embedded database has only this process.
+  const bus = config.databaseUrl ? await postgresBus(config.databaseUrl, cache, logger) : localBus(cache);
+  const redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : null;
+  const keys: KeyServices = {
+    cache,
+    bus,
+    limits: new RateLimits(redis),
+    usage: new UsageRecorder(database.prisma),
+  };
+  keys.usage.start();
   const box = createSecretBox(loadMasterKey(config));
   const yoga = createKeywardYoga({
     config,
@@ -35,16 +47,18 @@ export async function createApp(options: {
     logger,
     clock: options.clock ?? (() => new Date()),
     ping: database.ping,
-    usage,
+    keys,
     box,
   });
   return {
     yoga,
     database,
-    usage,
+    keys,
     close: async () => {
       // Uses collected since the last flush are written before the database closes.
-      await usage.stop().catch((error) => logger.error({ err: error }, "could not flush lastUsedAt"));
+      await keys.usage.stop().catch((error: unknown) => logger.error({ err: error }, "could not flush key usage"));
+      await bus.close();
+      redis?.disconnect();
       await database.close();
     },
   };

@@ -44,6 +44,12 @@ const schema = z.object({
     .min(1, "must be at least 1")
     .max(24 * 365, "must be at most 8760")
     .default(24 * 30),
+  KEYWARD_AUTH_RATE_LIMIT: z.coerce
+    .number({ message: "must be a number" })
+    .int("must be an integer")
+    .min(1, "must be at least 1")
+    .max(1_000_000, "must be at most 1000000")
+    .default(30),
   LOG_LEVEL: z
     .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
       message: "must be one of fatal, error, warn, info, debug, trace, silent",
@@ -62,6 +68,8 @@ export interface Config {
   signup: "open" | "closed";
   publicUrl: string | undefined;
   sessionTtlMs: number;
+  /** signIn/signUp attempts allowed per IP per 10 minutes. */
+  authRateLimit: number;
   logLevel: z.infer<typeof schema>["LOG_LEVEL"];
   production: boolean;
 }
@@ -94,6 +102,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     signup: c.KEYWARD_SIGNUP,
     publicUrl: c.KEYWARD_PUBLIC_URL?.replace(/\/+$/, ""),
     sessionTtlMs: c.KEYWARD_SESSION_TTL_HOURS * 3600_000,
+    authRateLimit: c.KEYWARD_AUTH_RATE_LIMIT,
     logLevel: c.LOG_LEVEL,
     production: c.NODE_ENV === "production",
   };

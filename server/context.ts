@@ -2,8 +2,12 @@ import type { Logger } from "pino";
 import { type Principal, resolvePrincipal } from "./auth/principal";
 import type { Config } from "./config";
 import type { Db } from "./db";
+import type { RequestMeta } from "./http/request-meta";
+import type { KeyCache } from "./keys/cache";
+import type { InvalidationBus } from "./keys/invalidation";
+import type { RateLimits } from "./keys/ratelimit";
 import type { SecretBox } from "./keys/secret-box";
-import type { LastUsedRecorder } from "./keys/usage";
+import type { UsageRecorder } from "./keys/usage";
 import { createLoaders, type Loaders } from "./loaders";
 
 export type Clock = () => Date;
@@ -14,8 +18,16 @@ export interface AppDeps {
   db: Db;
   logger: Logger;
   clock: Clock;
-  usage: LastUsedRecorder;
+  keys: KeyServices;
   box: SecretBox;
+}
+
+/** The key engine's long-lived parts: cache, cross-instance invalidation, limits, usage. */
+export interface KeyServices {
+  cache: KeyCache;
+  bus: InvalidationBus;
+  limits: RateLimits;
+  usage: UsageRecorder;
 }
 
 export interface Context {
@@ -30,21 +42,19 @@ export interface Context {
   /** The Idempotency-Key header, for createApiKey and rollApiKey. */
   idempotencyKey: string | null;
   box: SecretBox;
+  keys: KeyServices;
+  meta: RequestMeta;
 }
 
-export async function buildContext(
-  deps: AppDeps,
-  request: Request,
-  requestId: string,
-  ip: string | null,
-): Promise<Context> {
+export async function buildContext(deps: AppDeps, request: Request, meta: RequestMeta): Promise<Context> {
   const now = deps.clock();
-  const principal = await resolvePrincipal(deps.db, request.headers.get("authorization"), {
+  const { id: requestId, ip } = meta;
+  const principal = await resolvePrincipal(deps.db, deps.keys.cache, request.headers.get("authorization"), {
     now,
     origin: request.headers.get("origin"),
     ip,
   });
-  if (principal.kind === "key") deps.usage.touch(principal.key.id, now);
+  if (principal.kind === "key") deps.keys.usage.touch(principal.key.id, now);
   return {
     db: deps.db,
     config: deps.config,
@@ -56,5 +66,7 @@ export async function buildContext(
     log: deps.logger.child({ requestId }),
     idempotencyKey: request.headers.get("idempotency-key"),
     box: deps.box,
+    keys: deps.keys,
+    meta,
   };
 }

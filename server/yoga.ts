@@ -4,7 +4,9 @@ import { createYoga, type Plugin, type YogaServerInstance } from "graphql-yoga";
 import { permissions } from "./auth/shield";
 import { type AppDeps, buildContext, type Context } from "./context";
 import { catalog, docPath } from "./errors";
+import { useStrictJsonBody } from "./http/body-plugin";
 import { useCatalogErrors } from "./http/errors-plugin";
+import { useRateLimits } from "./http/ratelimit-plugin";
 import { requestMeta, type ServerContext, startRequest } from "./http/request-meta";
 import { useRoutes } from "./http/routes-plugin";
 import { schema } from "./schema";
@@ -82,7 +84,7 @@ export function createKeywardYoga(deps: AppDeps & { ping: () => Promise<boolean>
     context: async ({ request }) => {
       const meta = requestMeta(request);
       try {
-        return await buildContext(deps, request, meta.id, meta.ip);
+        return await buildContext(deps, request, meta);
       } catch (error) {
         // Yoga masks this for the caller; the cause is logged here with the request id.
         deps.logger.error({ err: error, requestId: meta.id }, "unexpected error");
@@ -92,7 +94,9 @@ export function createKeywardYoga(deps: AppDeps & { ping: () => Promise<boolean>
     plugins: [
       useRequestLifecycle(deps),
       useRoutes({ ping: deps.ping }),
+      useStrictJsonBody(MAX_BODY_BYTES),
       useCatalogErrors({ publicUrl: deps.config.publicUrl, production }),
+      useRateLimits(),
       production && {
         onValidate({
           addValidationRule,

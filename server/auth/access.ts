@@ -2,6 +2,7 @@ import type { Actor } from "../audit/log";
 import type { Context } from "../context";
 import { fail, ok, type Result } from "../errors";
 import type { ApiKey, Environment, Role, User, Workspace } from "../generated/prisma/client";
+import type { WorkspaceState } from "../keys/cache";
 import { holdsScope, isReadScope } from "../keys/scopes";
 import { isUuid } from "../loaders";
 import { type Permission, permissionsOf, roleAllows } from "./permissions";
@@ -47,22 +48,24 @@ async function findWorkspace(ctx: Context, ref: WorkspaceRef): Promise<Workspace
   return null;
 }
 
-function keyCaller(
+async function keyCaller(
   ctx: Context,
   key: ApiKey,
-  workspace: Workspace,
+  own: WorkspaceState,
   ref: WorkspaceRef,
   permission: Permission,
-): Result<WorkspaceCaller> {
+): Promise<Result<WorkspaceCaller>> {
   if (key.type === "PUBLISHABLE" && !isReadScope(permission)) return publishableWrite();
   // The key names its own workspace, so a different one is refused the same way
   // whether or not it exists.
-  if ((ref.id && ref.id !== workspace.id) || (ref.slug && ref.slug !== workspace.slug) || (!ref.id && !ref.slug)) {
+  if ((ref.id && ref.id !== own.id) || (ref.slug && ref.slug !== own.slug) || (!ref.id && !ref.slug)) {
     return fail("workspace_access_denied", "This API key belongs to another workspace.");
   }
   if (!holdsScope(key.scopes, permission)) {
     return fail("insufficient_scope", `This API key lacks the ${permission} scope.`);
   }
+  const workspace = await ctx.loaders.workspace.load(own.id);
+  if (!workspace) return fail("workspace_access_denied", "This API key's workspace no longer exists.");
   return ok({
     workspace,
     actor: { type: "api_key", id: key.id, ip: ctx.ip },

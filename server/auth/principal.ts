@@ -1,7 +1,8 @@
 import type { Db } from "../db";
 import { type Failure, fail, ok, type Result } from "../errors";
-import type { ApiKey, User, Workspace } from "../generated/prisma/client";
+import type { ApiKey, User } from "../generated/prisma/client";
 import { isSessionTokenShape, SESSION_PREFIX, sha256Hex } from "../identity/tokens";
+import type { KeyCache, WorkspaceState } from "../keys/cache";
 import { hashKey, looksLikeKey, parseKey } from "../keys/format";
 import { checkKeyUse } from "../keys/status";
 
@@ -13,7 +14,7 @@ export type Principal =
   | { kind: "anonymous" }
   | { kind: "invalid"; failure: Failure }
   | { kind: "user"; user: User; sessionId: string }
-  | { kind: "key"; key: ApiKey; workspace: Workspace };
+  | { kind: "key"; key: ApiKey; workspace: WorkspaceState };
 
 export interface RequestFacts {
   now: Date;
@@ -30,13 +31,18 @@ export function parseBearer(header: string | null): Result<string | null> {
   return ok(match[1]);
 }
 
-export async function resolvePrincipal(db: Db, header: string | null, facts: RequestFacts): Promise<Principal> {
+export async function resolvePrincipal(
+  db: Db,
+  cache: KeyCache,
+  header: string | null,
+  facts: RequestFacts,
+): Promise<Principal> {
   const bearer = parseBearer(header);
   if (!bearer.ok) return { kind: "invalid", failure: bearer.error };
   const token = bearer.value;
   if (token === null) return { kind: "anonymous" };
   if (token.startsWith(SESSION_PREFIX)) return resolveSession(db, token, facts.now);
-  if (looksLikeKey(token)) return resolveKey(db, token, facts);
+  if (looksLikeKey(token)) return resolveKey(cache, token, facts);
   return {
     kind: "invalid",
     failure: {
@@ -59,20 +65,22 @@ async function resolveSession(db: Db, token: string, now: Date): Promise<Princip
   return { kind: "user", user: session.user, sessionId: session.id };
 }
 
-async function resolveKey(db: Db, token: string, facts: RequestFacts): Promise<Principal> {
+async function resolveKey(cache: KeyCache, token: string, facts: RequestFacts): Promise<Principal> {
   const parsed = parseKey(token);
   // Refused before any database access.
-  if (!parsed.ok)
+  if (!parsed.ok) {
     return { kind: "invalid", failure: { code: "invalid_key_format", message: `Invalid API key: ${parsed.reason}.` } };
-  const key = await db.apiKey.findUnique({ where: { hash: hashKey(token) }, include: { workspace: true } });
-  if (!key) return { kind: "invalid", failure: { code: "invalid_api_key", message: "Unknown API key." } };
+  }
+  // Through the key cache: a warm key costs no database query.
+  const key = await cache.keyByHash(hashKey(token));
+  const workspace = key ? await cache.workspace(key.workspaceId) : null;
+  if (!key || !workspace) return { kind: "invalid", failure: { code: "invalid_api_key", message: "Unknown API key." } };
   const refused = checkKeyUse(key, {
     now: facts.now,
-    keysEnabled: key.workspace.keysEnabled,
+    keysEnabled: workspace.keysEnabled,
     origin: facts.origin,
     ip: facts.ip,
   });
   if (refused) return { kind: "invalid", failure: refused };
-  const { workspace, ...record } = key;
-  return { kind: "key", key: record, workspace };
+  return { kind: "key", key, workspace };
 }

@@ -2,7 +2,7 @@ import { allow, deny, rule, shield } from "graphql-shield";
 import type { Context } from "../context";
 import type { User, Workspace } from "../generated/prisma/client";
 import { apiError } from "../schema/result";
-import { requireApiKey, requireWorkspace, signedInUser, type WorkspaceRef } from "./access";
+import { publishableWrite, requireApiKey, requireWorkspace, signedInUser, type WorkspaceRef } from "./access";
 import type { Permission } from "./permissions";
 
 // The permission tree. Deny is the fallback: a type or field added to the schema
@@ -37,6 +37,14 @@ const onParentWorkspace = (permission: Permission) =>
     const access = await requireWorkspace(ctx, { id: parent.id }, permission);
     return access.ok ? true : apiError(access.error);
   });
+
+/** A signed-in user or a secret key; publishable keys cannot call mutations. */
+const userOrSecretKey = rule({ cache: "contextual" })((_parent, _args, ctx: Context) => {
+  const p = ctx.principal;
+  if (p.kind === "key") return p.key.type === "SECRET" ? true : apiError(publishableWrite().error);
+  const user = signedInUser(ctx);
+  return user.ok ? true : apiError(user.error);
+});
 
 const isSelf = rule({ cache: "no_cache" })((parent: User, _args, ctx: Context) =>
   ctx.principal.kind === "user" && ctx.principal.user.id === parent.id
@@ -74,6 +82,8 @@ export const permissions = shield(
       rollApiKey: onApiKey("keys:write", inputId),
       revokeApiKey: onApiKey("keys:write", inputId),
       setKeysEnabled: inWorkspace("keys:write", byInputWorkspaceId),
+      // Which keys the caller may verify is decided per key, inside the answer (not_found).
+      verifyApiKey: userOrSecretKey,
     },
     User: { "*": allow, memberships: isSelf },
     Workspace: { "*": allow, members: onParentWorkspace("members:read") },
@@ -88,6 +98,9 @@ export const permissions = shield(
     ApiKeyEdge: allow,
     CreatedApiKey: allow,
     RateLimit: allow,
+    RateLimitState: allow,
+    VerifyResult: allow,
+    KeyUsage: allow,
   },
   {
     fallbackRule: deny,

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
+import type { RateDecision } from "../keys/ratelimit";
 
 // Per-request facts that several plugins need before the GraphQL context exists.
 
@@ -14,6 +15,8 @@ export interface RequestMeta {
   id: string;
   startedAt: number;
   ip: string | null;
+  /** Set when a rate limit was consulted; becomes X-RateLimit-* headers. */
+  rateLimit?: RateDecision;
 }
 
 const metas = new WeakMap<Request, RequestMeta>();

@@ -35,6 +35,8 @@ export function filterWhere(filter: KeyFilter, now: Date): Prisma.ApiKeyWhereInp
   };
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 export interface Cursor {
   createdAt: Date;
   id: string;
@@ -46,7 +48,7 @@ export const encodeCursor = (key: Pick<ApiKey, "createdAt" | "id">) =>
 export function decodeCursor(cursor: string): Cursor | null {
   const [at, id] = Buffer.from(cursor, "base64url").toString("utf8").split("|");
   const createdAt = new Date(at ?? "");
-  if (!id || !/^[0-9a-f-]{36}$/.test(id) || Number.isNaN(createdAt.getTime())) return null;
+  if (!id || !UUID.test(id) || Number.isNaN(createdAt.getTime())) return null;
   return { createdAt, id };
 }
 

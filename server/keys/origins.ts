@@ -1,6 +1,8 @@
 // Allowed origins for publishable keys: exact origins (https://app.example.com,
 // http://localhost:3000) or one leading wildcard label (https://*.example.com).
 
+const ORIGIN_SHAPE = /^https?:\/\/(\*\.)?([a-z0-9-]+(\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])(:\d{1,5})?\/?$/i;
+
 export type OriginCheck = { ok: true; origin: string } | { ok: false; message: string };
 
 export function normaliseOrigin(value: string): OriginCheck {
@@ -19,7 +21,8 @@ export function normaliseOrigin(value: string): OriginCheck {
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") return bad("must start with https:// or http://");
   if (url.username || url.password) return bad("must not contain credentials");
-  if (`${url.protocol}//${url.host}` !== probe.toLowerCase().replace(/\/$/, "") || url.search || url.hash) {
+  // URL() repairs much (https:/x, @x, a trailing NUL), so the written form must be an origin already.
+  if (!ORIGIN_SHAPE.test(value) || url.pathname !== "/" || url.search || url.hash) {
     return bad("must be only scheme, host and optional port (no path, query or fragment)");
   }
   if (wildcard && url.hostname.split(".").length < 3)

@@ -40,7 +40,8 @@ export function createSecretBox(key: Buffer): SecretBox {
     open(sealed) {
       try {
         const raw = Buffer.from(sealed, "base64url");
-        const decipher = createDecipheriv("aes-256-gcm", key, raw.subarray(0, 12));
+        // An explicit tag length: otherwise Node accepts a truncated tag (DEP0182).
+        const decipher = createDecipheriv("aes-256-gcm", key, raw.subarray(0, 12), { authTagLength: 16 });
         decipher.setAuthTag(raw.subarray(12, 28));
         return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString("utf8");
       } catch {

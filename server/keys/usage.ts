@@ -1,11 +1,15 @@
 import type { Db } from "../db";
 
-// lastUsedAt is written in batches off the request path: uses are collected in
-// memory and flushed with one UPDATE every few seconds and at shutdown, never one
-// write per request.
+// Usage is recorded off the request path: uses and verification outcomes are
+// collected in memory and written every few seconds and at shutdown, one statement
+// per kind, never one write per request.
 
-export class LastUsedRecorder {
-  private pending = new Map<string, Date>();
+const CHUNK = 1000;
+
+export class UsageRecorder {
+  private lastUsed = new Map<string, Date>();
+  /** `${keyId}|${hourISO}|${outcome}` → count */
+  private counts = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<number> = Promise.resolve(0);
 
@@ -19,18 +23,25 @@ export class LastUsedRecorder {
     this.timer.unref();
   }
 
+  /** A successful use: moves lastUsedAt. */
   touch(keyId: string, at: Date): void {
-    const seen = this.pending.get(keyId);
-    if (!seen || seen < at) this.pending.set(keyId, at);
+    const seen = this.lastUsed.get(keyId);
+    if (!seen || seen < at) this.lastUsed.set(keyId, at);
   }
 
-  get size(): number {
-    return this.pending.size;
+  /** One verification of a key, by outcome (VALID or an error code), in its hour. */
+  count(keyId: string, outcome: string, at: Date, by = 1): void {
+    const hour = new Date(Math.floor(at.getTime() / 3_600_000) * 3_600_000).toISOString();
+    const id = `${keyId}|${hour}|${outcome}`;
+    this.counts.set(id, (this.counts.get(id) ?? 0) + by);
   }
 
-  /** Writes everything collected so far in one statement; returns how many keys it touched. */
+  /** Writes everything collected so far; returns how many keys' lastUsedAt it wrote. */
   flush(): Promise<number> {
-    this.flushing = this.flushing.then(() => this.write());
+    this.flushing = this.flushing.then(
+      () => this.write(),
+      () => this.write(),
+    );
     return this.flushing;
   }
 
@@ -41,22 +52,46 @@ export class LastUsedRecorder {
   }
 
   private async write(): Promise<number> {
-    if (this.pending.size === 0) return 0;
-    const batch = [...this.pending];
-    this.pending = new Map();
-    const values = batch.map((_, i) => `($${i * 2 + 1}::uuid, $${i * 2 + 2}::timestamptz)`).join(", ");
-    const params = batch.flatMap(([id, at]) => [id, at.toISOString()]);
+    const used = [...this.lastUsed];
+    const counts = [...this.counts];
+    this.lastUsed = new Map();
+    this.counts = new Map();
     try {
-      await this.db.$executeRawUnsafe(
-        `UPDATE api_keys AS k SET last_used_at = v.at FROM (VALUES ${values}) AS v(id, at)
-         WHERE k.id = v.id AND (k.last_used_at IS NULL OR k.last_used_at < v.at)`,
-        ...params,
-      );
+      // Chunks keep each statement well under PostgreSQL's 65,535 parameters.
+      for (let i = 0; i < used.length; i += CHUNK) await this.writeLastUsed(used.slice(i, i + CHUNK));
+      for (let i = 0; i < counts.length; i += CHUNK) await this.writeCounts(counts.slice(i, i + CHUNK));
     } catch (error) {
-      // Keep the uses for the next attempt rather than lose them.
-      for (const [id, at] of batch) this.touch(id, at);
+      // Keep what was collected for the next attempt rather than lose it.
+      for (const [id, at] of used) this.touch(id, at);
+      for (const [id, n] of counts) this.counts.set(id, (this.counts.get(id) ?? 0) + n);
       throw error;
     }
-    return batch.length;
+    return used.length;
+  }
+
+  private async writeLastUsed(batch: [string, Date][]) {
+    const values = batch.map((_, i) => `($${i * 2 + 1}::uuid, $${i * 2 + 2}::timestamptz)`).join(", ");
+    await this.db.$executeRawUnsafe(
+      `UPDATE api_keys AS k SET last_used_at = v.at FROM (VALUES ${values}) AS v(id, at)
+       WHERE k.id = v.id AND (k.last_used_at IS NULL OR k.last_used_at < v.at)`,
+      ...batch.flatMap(([id, at]) => [id, at.toISOString()]),
+    );
+  }
+
+  private async writeCounts(batch: [string, number][]) {
+    const values = batch
+      .map((_, i) => `($${i * 4 + 1}::uuid, $${i * 4 + 2}::timestamptz, $${i * 4 + 3}, $${i * 4 + 4}::int)`)
+      .join(", ");
+    // Keys deleted since they were counted are skipped rather than failing the batch.
+    await this.db.$executeRawUnsafe(
+      `INSERT INTO api_key_usage (key_id, hour, outcome, count)
+       SELECT v.key_id, v.hour, v.outcome, v.count FROM (VALUES ${values}) AS v(key_id, hour, outcome, count)
+       WHERE EXISTS (SELECT 1 FROM api_keys k WHERE k.id = v.key_id)
+       ON CONFLICT (key_id, hour, outcome) DO UPDATE SET count = api_key_usage.count + EXCLUDED.count`,
+      ...batch.flatMap(([id, n]) => {
+        const [keyId, hour, outcome] = id.split("|");
+        return [keyId, hour, outcome, n];
+      }),
+    );
   }
 }

@@ -121,8 +121,11 @@ ApiKeyRef.implement({
       type: UserRef,
       nullable: true,
       description: "The user who created it; null when another key created it.",
+      // Publishable keys live in browsers: they do not learn who on the team made a key.
       resolve: (k, _args, ctx): Promise<User | null> | null =>
-        k.createdById ? ctx.loaders.user.load(k.createdById) : null,
+        k.createdById && !(ctx.principal.kind === "key" && ctx.principal.key.type === "PUBLISHABLE")
+          ? ctx.loaders.user.load(k.createdById)
+          : null,
     }),
   }),
 });
@@ -305,7 +308,10 @@ builder.mutationFields((t) => ({
             : created;
         },
       );
-      return replay(ctx, unwrap(result));
+      const created = await replay(ctx, unwrap(result));
+      // The new key's hash may sit in a negative cache (here or elsewhere) from an earlier probe.
+      await ctx.keys.bus.publish({ kind: "keys", hashes: [created.apiKey.hash] });
+      return created;
     },
   }),
   updateApiKey: t.field({
@@ -315,7 +321,9 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { input }, ctx) => {
       const { caller, apiKey } = unwrap(await requireApiKey(ctx, String(input.id), "keys:write"));
       const { id: _id, ...changes } = input;
-      return unwrap(await updateApiKey(ctx.db, keyManager(caller), apiKey, changes, ctx.now));
+      const updated = unwrap(await updateApiKey(ctx.db, keyManager(caller), apiKey, changes, ctx.now));
+      await ctx.keys.bus.publish({ kind: "keys", hashes: [apiKey.hash] });
+      return updated;
     },
   }),
   rollApiKey: t.field({
@@ -338,7 +346,9 @@ builder.mutationFields((t) => ({
         },
       );
       ctx.loaders.apiKey.clear(apiKey.id);
-      return replay(ctx, unwrap(result));
+      const rolled = await replay(ctx, unwrap(result));
+      await ctx.keys.bus.publish({ kind: "keys", hashes: [apiKey.hash, rolled.apiKey.hash] });
+      return rolled;
     },
   }),
   revokeApiKey: t.field({
@@ -347,7 +357,10 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: RevokeApiKeyInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const { caller, apiKey } = unwrap(await requireApiKey(ctx, String(input.id), "keys:write"));
-      return unwrap(await revokeApiKey(ctx.db, keyManager(caller), apiKey, { reason: input.reason }, ctx.now));
+      const revoked = unwrap(await revokeApiKey(ctx.db, keyManager(caller), apiKey, { reason: input.reason }, ctx.now));
+      // Before answering: once revokeApiKey returns, this instance never accepts the key again.
+      await ctx.keys.bus.publish({ kind: "keys", hashes: [apiKey.hash] });
+      return revoked;
     },
   }),
   setKeysEnabled: t.field({
@@ -356,8 +369,17 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: SetKeysEnabledInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const caller = unwrap(await requireWorkspace(ctx, { id: String(input.workspaceId) }, "keys:write"));
+      // The switch covers both environments, so no single (test or live) key may flip it.
+      if (!caller.user) {
+        throw apiError({
+          code: "insufficient_scope",
+          message: "The key switch affects test and live keys alike; a workspace member must flip it.",
+        });
+      }
       ctx.loaders.workspace.clear(caller.workspace.id);
-      return setKeysEnabled(ctx.db, caller.actor, caller.workspace.id, input.enabled, ctx.now);
+      const workspace = await setKeysEnabled(ctx.db, caller.actor, caller.workspace.id, input.enabled, ctx.now);
+      await ctx.keys.bus.publish({ kind: "workspace", id: workspace.id });
+      return workspace;
     },
   }),
 }));

@@ -7,6 +7,7 @@ import "./workspace";
 import "./membership";
 import "./audit";
 import "./apikey";
+import "./verify";
 
 /** The schema as Pothos builds it, before permissions are applied. */
 export const schema = lexicographicSortSchema(builder.toSchema());

@@ -31,6 +31,8 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     NODE_ENV: "test",
     // Keeps tests from writing a master key file into ./data.
     KEYWARD_MASTER_KEY: randomBytes(32).toString("base64"),
+    // Suites sign up many users from one address; the limit itself has its own test.
+    KEYWARD_AUTH_RATE_LIMIT: "1000000",
     ...env,
   });
   const logs: string[] = [];
@@ -62,9 +64,10 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     clock,
     client: (token, headers) => createClient({ url: "http://keyward.test/graphql", token, fetch: fetchIn, headers }),
     fetch: (path, init) => fetchIn(`http://keyward.test${path}`, init),
-    flushUsage: () => app.usage.flush(),
+    flushUsage: () => app.keys.usage.flush(),
     close: async () => {
-      await app.usage.stop();
+      await app.keys.usage.stop();
+      await app.keys.bus.close();
       await database.drop();
     },
   };

@@ -28,6 +28,7 @@ describe("loadConfig", () => {
       signup: "open",
       publicUrl: undefined,
       sessionTtlMs: 720 * 3600_000,
+      authRateLimit: 30,
       logLevel: "info",
       production: false,
     });
@@ -45,6 +46,7 @@ describe("loadConfig", () => {
       KEYWARD_SIGNUP: "closed",
       KEYWARD_PUBLIC_URL: "https://keys.example.com/",
       KEYWARD_SESSION_TTL_HOURS: "24",
+      KEYWARD_AUTH_RATE_LIMIT: "5",
       LOG_LEVEL: "warn",
       NODE_ENV: "production",
     });
@@ -58,6 +60,7 @@ describe("loadConfig", () => {
       signup: "closed",
       publicUrl: "https://keys.example.com",
       sessionTtlMs: 24 * 3600_000,
+      authRateLimit: 5,
       logLevel: "warn",
       production: true,
     });
@@ -97,6 +100,8 @@ describe("loadConfig", () => {
     ["KEYWARD_PUBLIC_URL", "notaurl"],
     ["KEYWARD_SESSION_TTL_HOURS", "0"],
     ["KEYWARD_SESSION_TTL_HOURS", "forever"],
+    ["KEYWARD_AUTH_RATE_LIMIT", "0"],
+    ["KEYWARD_AUTH_RATE_LIMIT", "lots"],
   ];
 
   it.each(invalid)("refuses %s=%s with one line that names the variable", (variable, value) => {

@@ -140,6 +140,38 @@ export type UpdateMemberRoleInput = {
   workspaceId: string;
 };
 
+export type VerifyApiKeyInput = {
+  /** Your customer's IP address (secret keys with an IP allowlist). */
+  ip?: string | null | undefined;
+  /** The full key your customer sent you. */
+  key: string;
+  /** The browser Origin your customer's request came with (publishable keys). */
+  origin?: string | null | undefined;
+  /** Scopes the key must hold for this request. */
+  requiredScopes?: Array<string> | null | undefined;
+};
+
+/** VALID, or the catalog code saying why the key was refused (see /docs/errors). */
+export type VerifyCode =
+  | 'VALID'
+  | 'audience_token_required'
+  | 'authentication_required'
+  | 'insufficient_permissions'
+  | 'insufficient_scope'
+  | 'invalid_api_key'
+  | 'invalid_audience_token'
+  | 'invalid_key_format'
+  | 'ip_not_allowed'
+  | 'key_expired'
+  | 'keys_disabled'
+  | 'not_found'
+  | 'origin_not_allowed'
+  | 'publishable_key_write'
+  | 'rate_limit_exceeded'
+  | 'service_inactive'
+  | 'validation_failed'
+  | 'workspace_access_denied';
+
 export type WorkspaceStatus =
   | 'ACTIVE'
   | 'SUSPENDED';
@@ -236,6 +268,22 @@ export type SignOutMutationVariables = Exact<{
 
 
 export type SignOutMutation = { signOut: boolean };
+
+export type VerifyApiKeyMutationVariables = Exact<{
+  input: VerifyApiKeyInput;
+}>;
+
+
+export type VerifyApiKeyMutation = { verifyApiKey: { valid: boolean, code: VerifyCode, message: string, keyId: string | null, workspaceId: string | null, environment: Environment | null, type: ApiKeyType | null, scopes: Array<string> | null, expiresAt: string | null, metadata: unknown, audience: string | null, deploymentVersion: number | null, ratelimit: { limit: number, remaining: number, resetAt: string } | null } };
+
+export type ApiKeyUsageQueryVariables = Exact<{
+  id: string;
+  from: string;
+  to: string;
+}>;
+
+
+export type ApiKeyUsageQuery = { apiKey: { id: string, usage: Array<{ hour: string, outcome: VerifyCode, count: number }> } };
 
 export type WorkspaceFieldsFragment = { id: string, slug: string, name: string, keysEnabled: boolean, requireDeploy: boolean, status: WorkspaceStatus, createdAt: string, viewerRole: Role | null };
 
@@ -665,6 +713,41 @@ export const SignOutDocument = new TypedDocumentString(`
   signOut(input: $input)
 }
     `) as unknown as TypedDocumentString<SignOutMutation, SignOutMutationVariables>;
+export const VerifyApiKeyDocument = new TypedDocumentString(`
+    mutation VerifyApiKey($input: VerifyApiKeyInput!) {
+  verifyApiKey(input: $input) {
+    valid
+    code
+    message
+    keyId
+    workspaceId
+    environment
+    type
+    scopes
+    expiresAt
+    metadata
+    ratelimit {
+      limit
+      remaining
+      resetAt
+    }
+    audience
+    deploymentVersion
+  }
+}
+    `) as unknown as TypedDocumentString<VerifyApiKeyMutation, VerifyApiKeyMutationVariables>;
+export const ApiKeyUsageDocument = new TypedDocumentString(`
+    query ApiKeyUsage($id: ID!, $from: DateTime!, $to: DateTime!) {
+  apiKey(id: $id) {
+    id
+    usage(from: $from, to: $to) {
+      hour
+      outcome
+      count
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ApiKeyUsageQuery, ApiKeyUsageQueryVariables>;
 export const WorkspaceDocument = new TypedDocumentString(`
     query Workspace($id: ID, $slug: String) {
   workspace(id: $id, slug: $slug) {

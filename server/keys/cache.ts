@@ -1,0 +1,89 @@
+import { LRUCache } from "lru-cache";
+import type { Db } from "../db";
+import type { ApiKey } from "../generated/prisma/client";
+
+// Key records by hash, and workspace switches by id, so a warm verification
+// touches no database. Bounded, with bounded negative caching for unknown keys.
+//
+// Invalidation is synchronous in this process and precedes the mutation's
+// answer. The epoch guards the race where a lookup that read the database before
+// a revoke commits would store the stale row after the invalidation: such a
+// lookup sees the epoch moved and does not store what it read.
+
+export interface WorkspaceState {
+  id: string;
+  slug: string;
+  keysEnabled: boolean;
+}
+
+export interface CacheStats {
+  hits: number;
+  misses: number;
+  negativeHits: number;
+  dbLookups: number;
+}
+
+export class KeyCache {
+  private readonly keys = new LRUCache<string, ApiKey>({ max: 200_000, ttl: 10 * 60_000 });
+  private readonly unknown = new LRUCache<string, true>({ max: 50_000, ttl: 30_000 });
+  private readonly workspaces = new LRUCache<string, WorkspaceState>({ max: 50_000, ttl: 10 * 60_000 });
+  private epoch = 0;
+  readonly stats: CacheStats = { hits: 0, misses: 0, negativeHits: 0, dbLookups: 0 };
+
+  constructor(private readonly db: Db) {}
+
+  async keyByHash(hash: string): Promise<ApiKey | null> {
+    const cached = this.keys.get(hash);
+    if (cached) {
+      this.stats.hits++;
+      return cached;
+    }
+    if (this.unknown.get(hash)) {
+      this.stats.negativeHits++;
+      return null;
+    }
+    this.stats.misses++;
+    const epoch = this.epoch;
+    this.stats.dbLookups++;
+    const row = await this.db.apiKey.findUnique({ where: { hash } });
+    if (epoch === this.epoch) {
+      if (row) this.keys.set(hash, row);
+      else this.unknown.set(hash, true);
+    }
+    return row;
+  }
+
+  async workspace(id: string): Promise<WorkspaceState | null> {
+    const cached = this.workspaces.get(id);
+    if (cached) return cached;
+    const epoch = this.epoch;
+    this.stats.dbLookups++;
+    const row = await this.db.workspace.findUnique({
+      where: { id },
+      select: { id: true, slug: true, keysEnabled: true },
+    });
+    if (row && epoch === this.epoch) this.workspaces.set(id, row);
+    return row;
+  }
+
+  invalidateKeys(hashes: readonly string[]): void {
+    this.epoch++;
+    for (const hash of hashes) {
+      this.keys.delete(hash);
+      this.unknown.delete(hash);
+    }
+  }
+
+  invalidateWorkspace(id: string): void {
+    this.epoch++;
+    this.workspaces.delete(id);
+  }
+
+  /** After a gap in invalidation messages (a lost connection), trust nothing cached. */
+  clear(): void {
+    this.epoch++;
+    this.keys.clear();
+    this.unknown.clear();
+    this.workspaces.clear();
+  }
+}

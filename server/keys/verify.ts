@@ -1,0 +1,96 @@
+import type { ErrorCode } from "../errors";
+import type { ApiKey } from "../generated/prisma/client";
+import type { KeyCache, WorkspaceState } from "./cache";
+import { hashKey, parseKey } from "./format";
+import { DEFAULT_RATE_LIMITS } from "./input";
+import type { RateDecision, RateLimits } from "./ratelimit";
+import { holdsScope } from "./scopes";
+import { checkKeyUse } from "./status";
+import type { UsageRecorder } from "./usage";
+
+// verifyApiKey's engine. The order of checks is the contract:
+// format and checksum (no I/O) → lookup → may the caller see it → revoked →
+// workspace switch → expired (incl. roll grace) → origin / IP → scopes → rate limit.
+// A warm verification reads only the in-memory cache.
+
+export interface VerifyRequest {
+  key: string;
+  requiredScopes: readonly string[];
+  origin: string | null;
+  ip: string | null;
+}
+
+export interface VerifyDeps {
+  cache: KeyCache;
+  limits: RateLimits;
+  usage: UsageRecorder;
+  now: Date;
+}
+
+/** Whether the caller may verify keys of this workspace and environment. */
+export type VerifyGate = (key: ApiKey) => boolean | Promise<boolean>;
+
+export interface VerifyOutcome {
+  code: "VALID" | ErrorCode;
+  message: string;
+  key: ApiKey | null;
+  workspace: WorkspaceState | null;
+  ratelimit: RateDecision | null;
+}
+
+export function effectiveLimit(key: Pick<ApiKey, "type" | "rateLimitLimit" | "rateLimitWindowSeconds">) {
+  return key.rateLimitLimit && key.rateLimitWindowSeconds
+    ? { limit: key.rateLimitLimit, windowSeconds: key.rateLimitWindowSeconds }
+    : DEFAULT_RATE_LIMITS[key.type];
+}
+
+const NOT_FOUND = "No such API key is visible to you.";
+
+export async function verifyKey(
+  deps: VerifyDeps,
+  mayVerify: VerifyGate,
+  request: VerifyRequest,
+): Promise<VerifyOutcome> {
+  const refuse = (
+    code: ErrorCode,
+    message: string,
+    key: ApiKey | null = null,
+    workspace: WorkspaceState | null = null,
+  ) => ({ code, message, key, workspace, ratelimit: null }) satisfies VerifyOutcome;
+
+  const parsed = parseKey(request.key);
+  if (!parsed.ok) return refuse("invalid_key_format", `Invalid API key: ${parsed.reason}.`);
+  const key = await deps.cache.keyByHash(hashKey(request.key));
+  // Unknown, and known but not the caller's to verify, answer alike.
+  if (!key || !(await mayVerify(key))) return refuse("not_found", NOT_FOUND);
+  const workspace = await deps.cache.workspace(key.workspaceId);
+  if (!workspace) return refuse("not_found", NOT_FOUND);
+
+  const finish = (outcome: VerifyOutcome) => {
+    deps.usage.count(key.id, outcome.code, deps.now);
+    return outcome;
+  };
+  const refused = checkKeyUse(key, {
+    now: deps.now,
+    keysEnabled: workspace.keysEnabled,
+    origin: request.origin,
+    ip: request.ip,
+  });
+  if (refused) return finish(refuse(refused.code, refused.message, key, workspace));
+  const missing = request.requiredScopes.find((scope) => !holdsScope(key.scopes, scope));
+  if (missing) return finish(refuse("insufficient_scope", `The key lacks the ${missing} scope.`, key, workspace));
+
+  const ratelimit = await deps.limits.consume("key", key.id, effectiveLimit(key));
+  if (!ratelimit.allowed) {
+    return finish({
+      code: "rate_limit_exceeded",
+      message: "The key's rate limit is exhausted.",
+      key,
+      workspace,
+      ratelimit,
+    });
+  }
+  // Only a successful verification counts as a use.
+  deps.usage.touch(key.id, deps.now);
+  return finish({ code: "VALID", message: "The key is valid.", key, workspace, ratelimit });
+}
