@@ -267,12 +267,13 @@ export async function rollApiKey(
     return fail("validation_failed", "id: a revoked key cannot be rolled; create a new key", "id");
   if (status === "EXPIRED")
     return fail("validation_failed", "id: an expired key cannot be rolled; create a new key", "id");
-  // Locks the row so two concurrent rolls cannot both succeed.
-  const current = await tx.$queryRaw<{ rolled: boolean }[]>`
-    SELECT EXISTS (SELECT 1 FROM api_keys WHERE rolled_from_id = ${key.id}::uuid) AS rolled
-    FROM api_keys WHERE id = ${key.id}::uuid FOR UPDATE`;
-  if (current[0]?.rolled)
+  // Lock the row, then look for a successor in a second statement: under READ
+  // COMMITTED each statement sees what committed before it started, so a roll that
+  // waited for the lock sees the successor the winner just made.
+  await tx.$queryRaw`SELECT id FROM api_keys WHERE id = ${key.id}::uuid FOR UPDATE`;
+  if (await tx.apiKey.findUnique({ where: { rolledFromId: key.id }, select: { id: true } })) {
     return fail("validation_failed", "id: this key was already rolled; roll its successor instead", "id");
+  }
   const refused = checkEnvironment(caller, key.environment) ?? checkGrant(caller, key.scopes);
   if (refused) return failed(refused);
   const created = await insertKey(tx, {

@@ -1,0 +1,116 @@
+import { randomBytes } from "node:crypto";
+import { createClient, type KeywardClient } from "@keyward/sdk";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openTestDatabase, type TestDatabase } from "../helpers/db";
+import { type Child, type ServerProcess, startRedis, startServer, waitFor } from "../helpers/processes";
+
+// Two real Keyward processes on loopback sharing one PostgreSQL database and one
+// Redis, as a production deployment runs. Needs DATABASE_URL (a PostgreSQL server
+// on which it may create a database) and redis-server on PATH; `.ci/run` provides both.
+
+let database: TestDatabase;
+let redis: Child & { port: number };
+let a: ServerProcess;
+let b: ServerProcess;
+let ownerA: KeywardClient;
+let verifierA: KeywardClient;
+let verifierB: KeywardClient;
+let workspaceId: string;
+
+const client = (server: ServerProcess, token?: string) => createClient({ url: `${server.url}/graphql`, token });
+
+beforeAll(async () => {
+  if (!process.env.DATABASE_URL) {
+    throw new Error(
+      "the multi-instance tests need DATABASE_URL pointing at PostgreSQL (see README: npm run test:cluster)",
+    );
+  }
+  database = await openTestDatabase();
+  redis = await startRedis();
+  const env = {
+    DATABASE_URL: database.url ?? "",
+    REDIS_URL: `redis://127.0.0.1:${redis.port}`,
+    KEYWARD_MASTER_KEY: randomBytes(32).toString("base64"),
+  };
+  [a, b] = await Promise.all([startServer(env), startServer(env)]);
+  const { signUp } = await client(a).signUp({
+    input: { email: "owner@cluster.test", password: "correct horse battery staple", name: "Owner" },
+  });
+  ownerA = client(a, signUp.token);
+  workspaceId = (await ownerA.createWorkspace({ input: { name: "Cluster", slug: "cluster" } })).createWorkspace.id;
+  const verifier = await createKey(["keys:verify"]);
+  verifierA = client(a, verifier.secret);
+  verifierB = client(b, verifier.secret);
+}, 90_000);
+
+afterAll(async () => {
+  a?.kill();
+  b?.kill();
+  redis?.kill();
+  await database?.drop();
+});
+
+async function createKey(scopes: string[], rateLimit?: { limit: number; windowSeconds: number }) {
+  const { createApiKey } = await ownerA.createApiKey({
+    input: { workspaceId, name: "cluster key", type: "SECRET", environment: "LIVE", scopes, rateLimit },
+  });
+  return { id: createApiKey.apiKey.id, secret: createApiKey.secret };
+}
+
+const verify = async (via: KeywardClient, key: string) => (await via.verifyApiKey({ input: { key } })).verifyApiKey;
+
+describe("two instances sharing PostgreSQL and Redis", () => {
+  it("a key revoked on A is refused by B within one second", async () => {
+    const target = await createKey([]);
+    // Both instances have the key warm in their caches.
+    expect((await verify(verifierA, target.secret)).code).toBe("VALID");
+    expect((await verify(verifierB, target.secret)).code).toBe("VALID");
+    await ownerA.revokeApiKey({ input: { id: target.id, reason: "leaked" } });
+    const revokedAt = Date.now();
+    expect((await verify(verifierA, target.secret)).code).toBe("invalid_api_key");
+    let seenOnB = 0;
+    await waitFor(async () => {
+      const code = (await verify(verifierB, target.secret)).code;
+      if (code === "invalid_api_key") seenOnB = Date.now();
+      return code === "invalid_api_key";
+    }, 5_000);
+    expect(seenOnB - revokedAt).toBeLessThan(1_000);
+  });
+
+  it("a limit of N per window across both instances lets at most N through", async () => {
+    const limited = await createKey([], { limit: 10, windowSeconds: 300 });
+    const calls = Array.from({ length: 40 }, (_, i) => verify(i % 2 ? verifierB : verifierA, limited.secret));
+    const codes = (await Promise.all(calls)).map((r) => r.code);
+    expect(codes.filter((c) => c === "VALID")).toHaveLength(10);
+    expect(codes.filter((c) => c === "rate_limit_exceeded")).toHaveLength(30);
+  });
+
+  it("killing Redis mid-run keeps both servers answering, and shared limits resume when it returns", async () => {
+    const key = await createKey([], { limit: 1000, windowSeconds: 300 });
+    const before = await Promise.all([verify(verifierA, key.secret), verify(verifierB, key.secret)]);
+    expect(before.map((r) => r.code)).toEqual(["VALID", "VALID"]);
+
+    redis.kill();
+    await redis.exited;
+    // Every answer is still data: the in-memory insurance limiter takes over.
+    for (let i = 0; i < 10; i++) {
+      const results = await Promise.all([verify(verifierA, key.secret), verify(verifierB, key.secret)]);
+      expect(results.map((r) => r.code)).toEqual(["VALID", "VALID"]);
+    }
+    expect((await fetch(`${a.url}/readyz`)).status).toBe(200);
+    expect((await fetch(`${b.url}/readyz`)).status).toBe(200);
+
+    redis = await startRedis(redis.port);
+    const shared = await createKey([], { limit: 4, windowSeconds: 300 });
+    // Once both reconnect, the count is shared again: 4 in total, not 4 per instance.
+    await waitFor(async () => {
+      const probe = await createKey([], { limit: 1, windowSeconds: 300 });
+      const first = await verify(verifierA, probe.secret);
+      const second = await verify(verifierB, probe.secret);
+      return first.code === "VALID" && second.code === "rate_limit_exceeded";
+    }, 15_000);
+    const codes: string[] = [];
+    for (let i = 0; i < 8; i++) codes.push((await verify(i % 2 ? verifierB : verifierA, shared.secret)).code);
+    expect(codes.filter((c) => c === "VALID")).toHaveLength(4);
+  });
+});
