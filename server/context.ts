@@ -54,7 +54,6 @@ export async function buildContext(deps: AppDeps, request: Request, meta: Reques
     origin: request.headers.get("origin"),
     ip,
   });
-  if (principal.kind === "key") deps.keys.usage.touch(principal.key.id, now);
   return {
     db: deps.db,
     config: deps.config,

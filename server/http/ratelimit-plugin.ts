@@ -33,8 +33,12 @@ export function useRateLimits(): Plugin<Context> {
       const fields = rootFields(args.document, args.operationName);
       let decision: RateDecision | null = null;
       const p = ctx.principal;
-      if (p.kind === "key" && fields.some((field) => !EXEMPT.has(field))) {
+      if (p.kind === "key" && fields.every((field) => EXEMPT.has(field))) {
+        ctx.keys.usage.touch(p.key.id, ctx.now);
+      } else if (p.kind === "key") {
         decision = await ctx.keys.limits.consume("key", p.key.id, effectiveLimit(p.key));
+        // A refused request is not a use of the key.
+        if (decision.allowed) ctx.keys.usage.touch(p.key.id, ctx.now);
       } else if (fields.some((field) => AUTH.has(field))) {
         decision = await ctx.keys.limits.consume("auth-ip", ctx.ip ?? "unknown", {
           limit: ctx.config.authRateLimit,

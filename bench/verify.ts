@@ -1,0 +1,187 @@
+// npm run bench:verify — verifyApiKey over HTTP against a floor server, in one run.
+// Seeds 100,000 keys into a fresh embedded database, starts Keyward on it (the
+// default, as `npm start` does), drives both servers with autocannon (64
+// connections; 80% valid, 10% revoked, 10% malformed keys) and prints req/s,
+// p50, p99, RSS and the ratio to the floor.
+import { fork } from "node:child_process";
+import { randomBytes, randomUUID } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import autocannon from "autocannon";
+import { openDatabase } from "../server/db";
+import { generateKey, hashKey, keyStart } from "../server/keys/format";
+import { migrate } from "../server/migrations";
+import { freePort, startServer } from "../test/helpers/processes";
+
+const KEYS = Number(process.env.BENCH_KEYS ?? 100_000);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
+const CONNECTIONS = 64;
+const QUERY = "mutation V($input: VerifyApiKeyInput!) { verifyApiKey(input: $input) { valid code keyId ratelimit { remaining } } }";
+
+interface Seeded {
+  verifier: string;
+  valid: string[];
+  revoked: string[];
+  hashes: [string, { id: string; revoked: boolean }][];
+}
+
+async function seed(dataDir: string): Promise<Seeded> {
+  const database = await openDatabase({ dataDir });
+  await migrate(database);
+  const db = database.prisma;
+  const user = await db.user.create({ data: { email: "bench@example.com", name: "Bench", passwordHash: "x" } });
+  const workspace = await db.workspace.create({ data: { name: "Bench", slug: "bench" } });
+  await db.membership.create({ data: { workspaceId: workspace.id, userId: user.id, role: "OWNER" } });
+  const verifier = generateKey("SECRET", "LIVE");
+  const hashes: Seeded["hashes"] = [];
+  const valid: string[] = [];
+  const revoked: string[] = [];
+  const rows: string[][] = [];
+  for (let i = 0; i < KEYS; i++) {
+    const secret = i === 0 ? verifier : generateKey("SECRET", "LIVE");
+    const isRevoked = i % 10 === 9;
+    const id = randomUUID();
+    hashes.push([hashKey(secret), { id, revoked: isRevoked }]);
+    if (i > 0 && valid.length < 2000 && !isRevoked) valid.push(secret);
+    if (isRevoked && revoked.length < 500) revoked.push(secret);
+    rows.push([id, hashKey(secret), keyStart(secret), i === 0 ? "keys:verify" : "", isRevoked ? "1" : ""]);
+  }
+  for (let i = 0; i < rows.length; i += 5000) {
+    const batch = rows.slice(i, i + 5000);
+    await db.$executeRawUnsafe(
+      `INSERT INTO api_keys (id, workspace_id, environment, type, name, hash, start, scopes, allowed_origins, allowed_ips, revoked_at, created_by_id, rate_limit_limit, rate_limit_window_seconds)
+       SELECT r.id::uuid, $1::uuid, 'LIVE', 'SECRET', 'bench', r.hash, r.start,
+              CASE WHEN r.scope = '' THEN ARRAY[]::text[] ELSE ARRAY[r.scope] END, ARRAY[]::text[], ARRAY[]::text[],
+              CASE WHEN r.revoked = '1' THEN now() ELSE NULL END, $2::uuid, 1000000000, 3600
+       FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) AS r(id, hash, start, scope, revoked)`,
+      workspace.id,
+      user.id,
+      batch.map((r) => r[0]),
+      batch.map((r) => r[1]),
+      batch.map((r) => r[2]),
+      batch.map((r) => r[3]),
+      batch.map((r) => r[4]),
+    );
+  }
+  const count = await db.apiKey.count();
+  await database.close();
+  console.log(`seeded ${count} keys`);
+  return { verifier, valid, revoked, hashes };
+}
+
+function bodies(seeded: Seeded): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < 5000; i++) {
+    const roll = i % 10;
+    const key =
+      roll === 8
+        ? (seeded.revoked[i % seeded.revoked.length] ?? "")
+        : roll === 9
+          ? `sk_live_${randomBytes(24).toString("base64url")}XXXXXX`
+          : (seeded.valid[i % seeded.valid.length] ?? "");
+    out.push(JSON.stringify({ query: QUERY, variables: { input: { key } } }));
+  }
+  return out;
+}
+
+interface Figures {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+async function drive(url: string, token: string, payloads: string[], seconds: number): Promise<Figures> {
+  let next = 0;
+  const result = await autocannon({
+    url: `${url}/graphql`,
+    connections: CONNECTIONS,
+    duration: seconds,
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    requests: [
+      {
+        setupRequest: (request) => {
+          next = (next + 1) % payloads.length;
+          return { ...request, body: payloads[next] };
+        },
+      },
+    ],
+  });
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors,
+    non2xx: result.non2xx,
+  };
+}
+
+function rssMb(pid: number | undefined): number {
+  if (!pid) return Number.NaN;
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
+  return Math.round(kb / 1024);
+}
+
+/** The node process under tsx (the child of the spawned group leader). */
+function serverPid(leader: number | undefined): number | undefined {
+  if (!leader) return undefined;
+  try {
+    const children = readFileSync(`/proc/${leader}/task/${leader}/children`, "utf8").trim().split(/\s+/).map(Number);
+    return children.find((pid) => pid > 0) ?? leader;
+  } catch {
+    return leader;
+  }
+}
+
+async function main() {
+  const dataDir = mkdtempSync(path.join(tmpdir(), "keyward-bench-"));
+  try {
+    const seeded = await seed(dataDir);
+    const payloads = bodies(seeded);
+
+    const hashesFile = path.join(dataDir, "hashes.json");
+    writeFileSync(hashesFile, JSON.stringify(seeded.hashes));
+    const floorPort = await freePort();
+    const floor = fork(path.join(import.meta.dirname, "floor-server.ts"), [hashesFile, String(floorPort)], {
+      execArgv: ["--import", "tsx"],
+      stdio: "inherit",
+    });
+    await new Promise((resolve) => floor.once("message", resolve));
+    const floorUrl = `http://127.0.0.1:${floorPort}`;
+
+    const keyward = await startServer({
+      KEYWARD_DATA_DIR: dataDir,
+      KEYWARD_MASTER_KEY: randomBytes(32).toString("base64"),
+      NODE_ENV: "production",
+      LOG_LEVEL: "warn",
+    });
+    try {
+      // Warm-up: JIT, caches (every key once), connection pools.
+      await drive(keyward.url, seeded.verifier, payloads, 5);
+      await drive(floorUrl, seeded.verifier, payloads, 3);
+
+      const floorFigures = await drive(floorUrl, seeded.verifier, payloads, SECONDS);
+      const keywardFigures = await drive(keyward.url, seeded.verifier, payloads, SECONDS);
+      const rss = rssMb(serverPid(keyward.process.pid));
+
+      const row = (name: string, f: Figures) =>
+        `${name.padEnd(10)} ${f.rps.toFixed(0).padStart(8)} req/s   p50 ${String(f.p50).padStart(4)} ms   p99 ${String(f.p99).padStart(4)} ms   errors ${f.errors}   non-2xx ${f.non2xx}`;
+      console.log(`\nverifyApiKey, ${KEYS} keys, ${CONNECTIONS} connections, ${SECONDS} s each (80% valid, 10% revoked, 10% malformed)`);
+      console.log(row("floor", floorFigures));
+      console.log(row("keyward", keywardFigures));
+      console.log(`ratio      ${((keywardFigures.rps / floorFigures.rps) * 100).toFixed(1)}% of the floor's throughput (target ≥ 40%)`);
+      console.log(`keyward p99 ${keywardFigures.p99} ms (target ≤ 5 ms); keyward RSS ${rss} MB`);
+    } finally {
+      keyward.kill();
+      floor.kill("SIGKILL");
+    }
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();

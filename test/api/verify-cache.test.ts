@@ -1,0 +1,201 @@
+import { randomBytes } from "node:crypto";
+import { createClient, type KeywardClient } from "@keyward/sdk";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type App, createApp } from "../../server/app";
+import { loadConfig } from "../../server/config";
+import { generateKey } from "../../server/keys/format";
+import { createLogger } from "../../server/logger";
+import { PASSWORD, TEST_IP, uniqueEmail } from "../helpers/app";
+import { openTestDatabase, type TestDatabase } from "../helpers/db";
+
+// A warm verification reads only the in-memory cache: not one SQL statement, for
+// valid, revoked, unknown and malformed keys alike. Yet every change to a key or
+// to its workspace's switch is honoured by the very next verification. Queries
+// are counted through Prisma's query log.
+
+let testDb: TestDatabase;
+let app: App;
+const queries: string[] = [];
+const clock = { now: new Date() };
+
+beforeAll(async () => {
+  testDb = await openTestDatabase({ log: [{ emit: "event", level: "query" }] });
+  // The client is built with a query log; its type does not say so.
+  (testDb.database.prisma as unknown as { $on(event: "query", cb: (e: { query: string }) => void): void }).$on(
+    "query",
+    (event) => {
+      queries.push(event.query);
+    },
+  );
+  app = await createApp({
+    config: loadConfig({
+      NODE_ENV: "test",
+      LOG_LEVEL: "silent",
+      KEYWARD_MASTER_KEY: randomBytes(32).toString("base64"),
+      KEYWARD_AUTH_RATE_LIMIT: "1000000",
+    }),
+    logger: createLogger("silent"),
+    database: testDb.database,
+    clock: () => clock.now,
+  });
+  // No timer-driven usage flush may land inside a counted window.
+  await app.keys.usage.stop();
+});
+
+afterAll(async () => {
+  await app.keys.usage.stop();
+  await app.keys.bus.close();
+  await testDb.drop();
+});
+
+function client(token?: string): KeywardClient {
+  return createClient({
+    url: "http://keyward.test/graphql",
+    token,
+    fetch: (input, init) => Promise.resolve(app.yoga.fetch(input, init, { ip: TEST_IP })),
+  });
+}
+
+async function counting<T>(call: () => Promise<T>): Promise<{ result: T; statements: string[] }> {
+  const from = queries.length;
+  const result = await call();
+  return { result, statements: queries.slice(from) };
+}
+
+let slugCounter = 0;
+const freshSlug = (prefix: string) => `${prefix}-${process.pid}-${++slugCounter}`;
+
+let owner: KeywardClient;
+let ws: { id: string };
+let verifier: KeywardClient;
+
+async function makeKey(scopes: string[] = ["keys:read"], workspaceId = ws.id) {
+  const { createApiKey } = await owner.createApiKey({
+    input: { workspaceId, name: "customer", type: "SECRET", environment: "LIVE", scopes },
+  });
+  return { id: createApiKey.apiKey.id, secret: createApiKey.secret };
+}
+
+async function verify(by: KeywardClient, key: string, requiredScopes: string[] = []) {
+  return (await by.verifyApiKey({ input: { key, requiredScopes } })).verifyApiKey;
+}
+
+beforeAll(async () => {
+  const { signUp } = await client().signUp({ input: { email: uniqueEmail("cache"), password: PASSWORD, name: "C" } });
+  owner = client(signUp.token);
+  ws = (await owner.createWorkspace({ input: { name: "Cache", slug: freshSlug("cache") } })).createWorkspace;
+  const { createApiKey } = await owner.createApiKey({
+    input: { workspaceId: ws.id, name: "verifier", type: "SECRET", environment: "LIVE", scopes: ["keys:verify"] },
+  });
+  verifier = client(createApiKey.secret);
+});
+
+function malformedKeys(): string[] {
+  const good = generateKey("SECRET", "LIVE");
+  return [good.slice(0, -1) + (good.at(-1) === "A" ? "B" : "A"), `xk${good.slice(2)}`, "", "x".repeat(10 * 1024)];
+}
+
+describe("a warm verification touches no database", () => {
+  it("50 warm verifications of valid, revoked, unknown and malformed keys cost 0 queries", async () => {
+    const valid = await makeKey();
+    const revoked = await makeKey();
+    await owner.revokeApiKey({ input: { id: revoked.id } });
+    const unknown = generateKey("SECRET", "LIVE");
+    const malformed = malformedKeys();
+
+    // Cold: each key is looked up once.
+    expect((await verify(verifier, valid.secret)).code).toBe("VALID");
+    expect((await verify(verifier, revoked.secret)).code).toBe("invalid_api_key");
+    expect((await verify(verifier, unknown)).code).toBe("not_found");
+
+    const cases: [string, string][] = [
+      [valid.secret, "VALID"],
+      [revoked.secret, "invalid_api_key"],
+      [unknown, "not_found"],
+      ...malformed.map((key): [string, string] => [key, "invalid_key_format"]),
+    ];
+    const { result: codes, statements } = await counting(async () => {
+      const seen: string[] = [];
+      for (let i = 0; i < 50; i++) {
+        const [key, expected] = cases[i % cases.length] as [string, string];
+        const result = await verify(verifier, key, i % 2 ? ["keys:read"] : []);
+        seen.push(result.code === expected ? "ok" : `${i}: ${result.code} instead of ${expected}`);
+      }
+      return seen;
+    });
+    expect(codes.filter((code) => code !== "ok")).toEqual([]);
+    expect(statements, statements.join("\n")).toEqual([]);
+  });
+
+  it("malformed keys never query, even the first time they are seen", async () => {
+    // Warm the caller's own key first: only the verified keys are cold.
+    await verify(verifier, malformedKeys()[0] as string);
+    const before = { ...app.keys.cache.stats };
+    const { result, statements } = await counting(async () => {
+      const codes: string[] = [];
+      for (const key of malformedKeys()) codes.push((await verify(verifier, key)).code);
+      return codes;
+    });
+    expect(result).toEqual(["invalid_key_format", "invalid_key_format", "invalid_key_format", "invalid_key_format"]);
+    expect(statements).toEqual([]);
+    // The caller's own key is read from the cache (4 hits); the verified keys are never looked up.
+    expect(app.keys.cache.stats).toEqual({ ...before, hits: before.hits + 4 });
+  });
+
+  it("an unknown key is negatively cached: the second verification is a negative hit, no lookup", async () => {
+    const unknown = generateKey("SECRET", "LIVE");
+    expect((await verify(verifier, unknown)).code).toBe("not_found");
+    const before = { ...app.keys.cache.stats };
+    const { result, statements } = await counting(() => verify(verifier, unknown));
+    expect(result.code).toBe("not_found");
+    expect(statements).toEqual([]);
+    expect(app.keys.cache.stats.negativeHits).toBe(before.negativeHits + 1);
+    expect(app.keys.cache.stats.dbLookups).toBe(before.dbLookups);
+    expect(app.keys.cache.stats.misses).toBe(before.misses);
+  });
+});
+
+describe("changes are honoured by the very next verification", () => {
+  /** Verifies twice and proves the second answer came from the cache. */
+  async function verifyWarm(by: KeywardClient, key: string, requiredScopes: string[] = []) {
+    await verify(by, key, requiredScopes);
+    const { result, statements } = await counting(() => verify(by, key, requiredScopes));
+    // A session caller costs its own session lookup; nothing may read api_keys or workspaces.
+    expect(statements.filter((sql) => /"api_keys"|"workspaces"/.test(sql))).toEqual([]);
+    return result;
+  }
+
+  it("revokeApiKey → invalid_api_key", async () => {
+    const key = await makeKey();
+    expect((await verifyWarm(verifier, key.secret)).code).toBe("VALID");
+    await owner.revokeApiKey({ input: { id: key.id, reason: "leaked" } });
+    expect((await verify(verifier, key.secret)).code).toBe("invalid_api_key");
+  });
+
+  it("setKeysEnabled(false) → keys_disabled, and back to VALID when switched on", async () => {
+    // The verifier of this workspace would be switched off too; its owner verifies.
+    const other = (await owner.createWorkspace({ input: { name: "Switch", slug: freshSlug("cache-switch") } }))
+      .createWorkspace;
+    const key = await makeKey(["keys:read"], other.id);
+    expect((await verifyWarm(owner, key.secret)).code).toBe("VALID");
+    await owner.setKeysEnabled({ input: { workspaceId: other.id, enabled: false } });
+    expect((await verify(owner, key.secret)).code).toBe("keys_disabled");
+    await owner.setKeysEnabled({ input: { workspaceId: other.id, enabled: true } });
+    expect((await verify(owner, key.secret)).code).toBe("VALID");
+  });
+
+  it("updateApiKey removing a scope → insufficient_scope", async () => {
+    const key = await makeKey(["keys:read", "keys:write"]);
+    expect((await verifyWarm(verifier, key.secret, ["keys:write"])).code).toBe("VALID");
+    await owner.updateApiKey({ input: { id: key.id, scopes: ["keys:read"] } });
+    expect((await verify(verifier, key.secret, ["keys:write"])).code).toBe("insufficient_scope");
+  });
+
+  it("rollApiKey with grace 0 → key_expired for the old key, VALID for the new one", async () => {
+    const key = await makeKey();
+    expect((await verifyWarm(verifier, key.secret)).code).toBe("VALID");
+    const { rollApiKey } = await owner.rollApiKey({ input: { id: key.id, gracePeriodSeconds: 0 } });
+    expect((await verify(verifier, key.secret)).code).toBe("key_expired");
+    expect((await verify(verifier, rollApiKey.secret)).code).toBe("VALID");
+  });
+});
