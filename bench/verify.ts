@@ -17,7 +17,8 @@ import { freePort, startServer } from "../test/helpers/processes";
 const KEYS = Number(process.env.BENCH_KEYS ?? 100_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const CONNECTIONS = 64;
-const QUERY = "mutation V($input: VerifyApiKeyInput!) { verifyApiKey(input: $input) { valid code keyId ratelimit { remaining } } }";
+const QUERY =
+  "mutation V($input: VerifyApiKeyInput!) { verifyApiKey(input: $input) { valid code keyId ratelimit { remaining } } }";
 
 interface Seeded {
   verifier: string;
@@ -170,10 +171,14 @@ async function main() {
 
       const row = (name: string, f: Figures) =>
         `${name.padEnd(10)} ${f.rps.toFixed(0).padStart(8)} req/s   p50 ${String(f.p50).padStart(4)} ms   p99 ${String(f.p99).padStart(4)} ms   errors ${f.errors}   non-2xx ${f.non2xx}`;
-      console.log(`\nverifyApiKey, ${KEYS} keys, ${CONNECTIONS} connections, ${SECONDS} s each (80% valid, 10% revoked, 10% malformed)`);
+      console.log(
+        `\nverifyApiKey, ${KEYS} keys, ${CONNECTIONS} connections, ${SECONDS} s each (80% valid, 10% revoked, 10% malformed)`,
+      );
       console.log(row("floor", floorFigures));
       console.log(row("keyward", keywardFigures));
-      console.log(`ratio      ${((keywardFigures.rps / floorFigures.rps) * 100).toFixed(1)}% of the floor's throughput (target ≥ 40%)`);
+      console.log(
+        `ratio      ${((keywardFigures.rps / floorFigures.rps) * 100).toFixed(1)}% of the floor's throughput (target ≥ 40%)`,
+      );
       console.log(`keyward p99 ${keywardFigures.p99} ms (target ≤ 5 ms); keyward RSS ${rss} MB`);
     } finally {
       keyward.kill();
