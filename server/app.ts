@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { Config } from "./config";
-import type { Clock, KeyServices } from "./context";
+import type { AppDeps, Clock, KeyServices } from "./context";
 import { type Database, openDatabase } from "./db";
 import { KeyCache } from "./keys/cache";
 import { localBus, postgresBus } from "./keys/invalidation";
@@ -12,6 +12,8 @@ import { createKeywardYoga, type KeywardYoga } from "./yoga";
 
 export interface App {
   yoga: KeywardYoga;
+  /** What every request shares; the node:http fast path builds contexts from it. */
+  deps: AppDeps;
   database: Database;
   keys: KeyServices;
   close(): Promise<void>;
@@ -41,17 +43,18 @@ export async function createApp(options: {
   };
   keys.usage.start();
   const box = createSecretBox(loadMasterKey(config));
-  const yoga = createKeywardYoga({
+  const deps: AppDeps = {
     config,
     db: database.prisma,
     logger,
     clock: options.clock ?? (() => new Date()),
-    ping: database.ping,
     keys,
     box,
-  });
+  };
+  const yoga = createKeywardYoga({ ...deps, ping: database.ping });
   return {
     yoga,
+    deps,
     database,
     keys,
     close: async () => {

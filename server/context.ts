@@ -46,24 +46,38 @@ export interface Context {
   meta: RequestMeta;
 }
 
-export async function buildContext(deps: AppDeps, request: Request, meta: RequestMeta): Promise<Context> {
+/** Only what the context reads from a request, so the fast path can build one from node:http headers. */
+export interface HeaderSource {
+  get(name: string): string | null;
+}
+
+export async function buildContext(deps: AppDeps, headers: HeaderSource, meta: RequestMeta): Promise<Context> {
   const now = deps.clock();
   const { id: requestId, ip } = meta;
-  const principal = await resolvePrincipal(deps.db, deps.keys.cache, request.headers.get("authorization"), {
+  const principal = await resolvePrincipal(deps.db, deps.keys.cache, headers.get("authorization"), {
     now,
-    origin: request.headers.get("origin"),
+    origin: headers.get("origin"),
     ip,
   });
+  // Loaders and the child logger are made on first use: a verification needs neither.
+  let loaders: Loaders | undefined;
+  let log: Logger | undefined;
   return {
     db: deps.db,
     config: deps.config,
     principal,
-    loaders: createLoaders(deps.db),
+    get loaders() {
+      loaders ??= createLoaders(deps.db);
+      return loaders;
+    },
     requestId,
     ip,
     now,
-    log: deps.logger.child({ requestId }),
-    idempotencyKey: request.headers.get("idempotency-key"),
+    get log() {
+      log ??= deps.logger.child({ requestId });
+      return log;
+    },
+    idempotencyKey: headers.get("idempotency-key"),
     box: deps.box,
     keys: deps.keys,
     meta,

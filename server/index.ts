@@ -1,6 +1,7 @@
 import { createServer } from "node:http";
 import { createApp } from "./app";
 import { ConfigError, loadConfig } from "./config";
+import { createNodeHandler } from "./http/node-handler";
 import { createLogger } from "./logger";
 
 // Reads config, starts HTTP, stops gracefully. Everything else lives in app.ts / yoga.ts.
@@ -18,7 +19,7 @@ try {
 
 const logger = createLogger(config.logLevel);
 const app = await createApp({ config, logger });
-const server = createServer(app.yoga);
+const server = createServer(createNodeHandler(app));
 server.keepAliveTimeout = 5_000;
 
 server.listen(config.port, config.host, () => {

@@ -15,7 +15,8 @@ export type KeywardYoga = YogaServerInstance<ServerContext, Context>;
 
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
 
-const guardedSchema = applyMiddleware(schema, permissions);
+/** The served schema: Pothos types behind the graphql-shield permission tree. */
+export const guardedSchema = applyMiddleware(schema, permissions);
 
 const DEFAULT_QUERY = `# Keyward GraphiQL. Sign up or in, then put the token in Headers below:
 #   { "Authorization": "Bearer kws_…" }
@@ -84,7 +85,7 @@ export function createKeywardYoga(deps: AppDeps & { ping: () => Promise<boolean>
     context: async ({ request }) => {
       const meta = requestMeta(request);
       try {
-        return await buildContext(deps, request, meta);
+        return await buildContext(deps, request.headers, meta);
       } catch (error) {
         // Yoga masks this for the caller; the cause is logged here with the request id.
         deps.logger.error({ err: error, requestId: meta.id }, "unexpected error");

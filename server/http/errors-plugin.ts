@@ -12,7 +12,7 @@ import { requestMeta } from "./request-meta";
 
 type ErrorExtensions = Record<string, unknown> & { code?: unknown; http?: { status?: number } };
 
-function normalise(error: GraphQLError, base: string, requestId: string, production: boolean): GraphQLError {
+export function normalise(error: GraphQLError, base: string, requestId: string, production: boolean): GraphQLError {
   const ext = { ...(error.extensions as ErrorExtensions) };
   // Internals never leave the server: Yoga's flags and the original exception.
   delete ext.unexpected;

@@ -23,14 +23,18 @@ const metas = new WeakMap<Request, RequestMeta>();
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
-export function startRequest(request: Request, server: ServerContext): RequestMeta {
-  const given = request.headers.get("x-request-id");
-  const meta: RequestMeta = {
+/** Request id and caller address, from the request's own X-Request-Id when it is harmless. */
+export function newRequestMeta(givenId: string | null | undefined, server: ServerContext): RequestMeta {
+  return {
     // A caller's own request id is kept when it is harmless, so logs can be joined up.
-    id: given && REQUEST_ID.test(given) ? given : randomUUID(),
+    id: givenId && REQUEST_ID.test(givenId) ? givenId : randomUUID(),
     startedAt: performance.now(),
     ip: server.ip ?? server.req?.socket.remoteAddress ?? null,
   };
+}
+
+export function startRequest(request: Request, server: ServerContext): RequestMeta {
+  const meta = newRequestMeta(request.headers.get("x-request-id"), server);
   metas.set(request, meta);
   return meta;
 }

@@ -10,6 +10,8 @@ export const TEST_IP = "203.0.113.7";
 
 export interface TestApp {
   yoga: Awaited<ReturnType<typeof createApp>>["yoga"];
+  /** What every request shares (for the node:http handler's fast path). */
+  deps: Awaited<ReturnType<typeof createApp>>["deps"];
   /** Writes batched lastUsedAt values now. */
   flushUsage(): Promise<number>;
   db: TestDatabase["database"]["prisma"];
@@ -58,6 +60,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     Promise.resolve(app.yoga.fetch(input, init ?? {}, { ip: TEST_IP }));
   return {
     yoga: app.yoga,
+    deps: app.deps,
     db: database.database.prisma,
     database,
     logs,

@@ -1,0 +1,91 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { App } from "../app";
+import { createFastVerify } from "./fast-verify";
+import { newRequestMeta } from "./request-meta";
+
+// node:http → Keyward. POST /graphql bodies are read once here so the fast path
+// (fast-verify.ts) can answer persisted verifications; everything else goes to
+// Yoga with the same bytes, exactly as before.
+
+const MAX_BODY_BYTES = 2 * 1024 * 1024;
+
+function readBody(req: IncomingMessage): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+    });
+    // Over the limit: Yoga gets nothing and the size guard answers from Content-Length.
+    req.on("end", () => resolve(size <= MAX_BODY_BYTES ? Buffer.concat(chunks) : null));
+    req.on("error", reject);
+  });
+}
+
+const headerSource = (req: IncomingMessage) => ({
+  get(name: string) {
+    const value = req.headers[name];
+    return Array.isArray(value) ? value.join(", ") : (value ?? null);
+  },
+});
+
+async function viaYoga(app: App, req: IncomingMessage, res: ServerResponse, body: Buffer | null) {
+  const url = `http://${req.headers.host ?? "localhost"}${req.url ?? "/"}`;
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(", ") : value);
+  }
+  const init: RequestInit = { method: req.method ?? "POST", headers, body: body ? new Uint8Array(body) : null };
+  const response = await app.yoga.fetch(url, init, { req });
+  res.writeHead(response.status, Object.fromEntries(response.headers));
+  res.end(Buffer.from(await response.arrayBuffer()));
+}
+
+export function createNodeHandler(app: App) {
+  const fast = createFastVerify(app.deps);
+  return async (req: IncomingMessage, res: ServerResponse) => {
+    const isGraphqlPost =
+      req.method === "POST" &&
+      (req.url === "/graphql" || req.url?.startsWith("/graphql?")) &&
+      /^application\/(graphql\+)?json\b/i.test(req.headers["content-type"] ?? "");
+    if (!isGraphqlPost) {
+      app.yoga(req, res);
+      return;
+    }
+    try {
+      const body = await readBody(req);
+      if (body) {
+        const given = req.headers["x-request-id"];
+        const meta = newRequestMeta(typeof given === "string" ? given : null, { req });
+        const answer = await fast(body, headerSource(req), meta, `http://${req.headers.host ?? "localhost"}`);
+        if (answer) {
+          res.writeHead(answer.status, { "content-type": "application/json; charset=utf-8", "x-request-id": meta.id });
+          res.end(answer.body);
+          app.deps.logger.info(
+            {
+              requestId: meta.id,
+              method: "POST",
+              path: "/graphql",
+              status: answer.status,
+              ms: Math.round((performance.now() - meta.startedAt) * 10) / 10,
+            },
+            "request",
+          );
+          return;
+        }
+      }
+      await viaYoga(app, req, res, body);
+    } catch (error) {
+      app.deps.logger.error({ err: error }, "unexpected error in the HTTP handler");
+      if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
+      res.end(
+        JSON.stringify({
+          errors: [
+            { message: "Unexpected error.", extensions: { code: "INTERNAL_SERVER_ERROR", http: { status: 500 } } },
+          ],
+        }),
+      );
+    }
+  };
+}

@@ -1,0 +1,128 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createClient, type KeywardClient, VerifyApiKeyDocument } from "@keyward/sdk";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createNodeHandler } from "../../server/http/node-handler";
+import { generateKey } from "../../server/keys/format";
+import { signUpUser, startTestApp, type TestApp } from "../helpers/app";
+import { expectCode } from "../helpers/expect-error";
+
+// server/index.ts serves through createNodeHandler: persisted verifications take
+// the fast path, everything else goes to Yoga. Both must answer exactly alike.
+
+let app: TestApp;
+let server: Server;
+let url: string;
+let owner: Awaited<ReturnType<typeof signUpUser>>;
+let workspaceId: string;
+let verifier: string;
+const keys: Record<string, string> = {};
+
+const overHttp = (token?: string, headers?: Record<string, string>) =>
+  createClient({ url: `${url}/graphql`, token, headers });
+
+beforeAll(async () => {
+  app = await startTestApp();
+  const node = createNodeHandler({ yoga: app.yoga, deps: app.deps } as Parameters<typeof createNodeHandler>[0]);
+  server = createServer((req, res) => void node(req, res));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  owner = await signUpUser(app, "owner");
+  workspaceId = (await owner.client.createWorkspace({ input: { name: "Fast", slug: "fast-path" } })).createWorkspace.id;
+  const make = async (name: string, scopes: string[]) =>
+    (
+      await owner.client.createApiKey({
+        input: {
+          workspaceId,
+          name,
+          type: "SECRET",
+          environment: "LIVE",
+          scopes,
+          rateLimit: { limit: 100_000, windowSeconds: 3600 },
+        },
+      })
+    ).createApiKey;
+  verifier = (await make("verifier", ["keys:verify"])).secret;
+  keys.valid = (await make("valid", ["service.forms.read"])).secret;
+  const revoked = await make("revoked", []);
+  await owner.client.revokeApiKey({ input: { id: revoked.apiKey.id } });
+  keys.revoked = revoked.secret;
+  keys.unknown = generateKey("SECRET", "LIVE");
+  keys.malformed = "sk_live_nope";
+});
+
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve));
+  await app.close();
+});
+
+/** The answer without the fields that differ per call (remaining count, reset time). */
+function stable(result: { verifyApiKey: Record<string, unknown> }) {
+  const { ratelimit, ...rest } = result.verifyApiKey;
+  return { ...rest, ratelimit: ratelimit ? { limit: (ratelimit as { limit: number }).limit } : null };
+}
+
+describe("the node:http handler", () => {
+  it.each(["valid", "revoked", "unknown", "malformed"])("answers a %s key exactly as Yoga does", async (which) => {
+    const input = { key: keys[which] ?? "", requiredScopes: ["service.forms.read"] };
+    const fast = await overHttp(verifier).verifyApiKey({ input });
+    const viaYoga = await app.client(verifier).verifyApiKey({ input });
+    expect(stable(fast)).toEqual(stable(viaYoga));
+  });
+
+  it("takes the fast path for the SDK's verify document (no Yoga response headers)", async () => {
+    const response = await fetch(`${url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${verifier}` },
+      body: JSON.stringify({ query: VerifyApiKeyDocument.toString(), variables: { input: { key: keys.valid } } }),
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    expect(((await response.json()) as { data: { verifyApiKey: { code: string } } }).data.verifyApiKey.code).toBe(
+      "VALID",
+    );
+  });
+
+  it("leaves callers the shield refuses, and every other operation, to Yoga", async () => {
+    await expectCode(overHttp().verifyApiKey({ input: { key: keys.valid ?? "" } }), "authentication_required");
+    await expectCode(
+      overHttp("Bearer-less garbage").verifyApiKey({ input: { key: keys.valid ?? "" } }),
+      "authentication_required",
+    );
+    const me = await overHttp(owner.token).me();
+    expect(me.me?.email).toBe(owner.email);
+    const client: KeywardClient = overHttp(owner.token);
+    expect((await client.workspace({ id: workspaceId })).workspace?.slug).toBe("fast-path");
+  });
+
+  it("reports bad variables on the fast path as catalog errors", async () => {
+    const response = await fetch(`${url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${verifier}` },
+      body: JSON.stringify({ query: VerifyApiKeyDocument.toString(), variables: { input: { key: 42 } } }),
+    });
+    const body = (await response.json()) as { errors: { extensions: { code: string; docUrl: string } }[] };
+    expect(response.status).toBe(400);
+    expect(body.errors[0]?.extensions.code).toBe("validation_failed");
+    expect(body.errors[0]?.extensions.docUrl).toMatch(/\/docs\/errors#validation_failed$/);
+  });
+
+  it("passes non-JSON bodies, GET routes and oversized bodies through with Yoga's answers", async () => {
+    const bad = await fetch(`${url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{bad",
+    });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { errors: { extensions: { code: string } }[] }).errors[0]?.extensions.code).toBe(
+      "validation_failed",
+    );
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    const big = await fetch(`${url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: "{ me { id } }", padding: "x".repeat(3 * 1024 * 1024) }),
+    });
+    expect(big.status).toBe(400);
+  });
+});
