@@ -190,7 +190,10 @@ async function main() {
       console.log(`                 ${ratio(yogaFigures)} with an ad-hoc document, through Yoga's full pipeline`);
       console.log(`keyward p99 ${keywardFigures.p99} ms (target ≤ 5 ms); keyward RSS ${rss} MB after the SDK run`);
     } finally {
-      keyward.kill();
+      // Graceful stop (flushes usage, closes the database); SIGKILL if it hangs.
+      keyward.process.kill("SIGTERM");
+      const stopped = await Promise.race([keyward.exited, new Promise((r) => setTimeout(() => r("timeout"), 15_000))]);
+      if (stopped === "timeout") keyward.kill();
       floor.kill("SIGKILL");
     }
   } finally {

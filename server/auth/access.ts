@@ -37,6 +37,14 @@ export function signedInUser(ctx: Pick<Context, "principal">): Result<User> {
   return fail("authentication_required", "Sign in first: send `Authorization: Bearer <session token or API key>`.");
 }
 
+/** May this caller call verifyApiKey at all (a signed-in user or a secret key)? Which keys it may verify is decided per key. */
+export function verifierCaller(ctx: Pick<Context, "principal">): Result<true> {
+  const p = ctx.principal;
+  if (p.kind === "key") return p.key.type === "SECRET" ? ok(true) : publishableWrite();
+  const user = signedInUser(ctx);
+  return user.ok ? ok(true) : user;
+}
+
 export const publishableWrite = () =>
   fail("publishable_key_write", "Publishable keys are read-only: use a secret key (sk_…) from your server for this.");
 

@@ -2,7 +2,7 @@ import { allow, deny, rule, shield } from "graphql-shield";
 import type { Context } from "../context";
 import type { User, Workspace } from "../generated/prisma/client";
 import { apiError } from "../schema/result";
-import { publishableWrite, requireApiKey, requireWorkspace, signedInUser, type WorkspaceRef } from "./access";
+import { requireApiKey, requireWorkspace, signedInUser, verifierCaller, type WorkspaceRef } from "./access";
 import type { Permission } from "./permissions";
 
 // The permission tree. Deny is the fallback: a type or field added to the schema
@@ -40,10 +40,8 @@ const onParentWorkspace = (permission: Permission) =>
 
 /** A signed-in user or a secret key; publishable keys cannot call mutations. */
 const userOrSecretKey = rule({ cache: "contextual" })((_parent, _args, ctx: Context) => {
-  const p = ctx.principal;
-  if (p.kind === "key") return p.key.type === "SECRET" ? true : apiError(publishableWrite().error);
-  const user = signedInUser(ctx);
-  return user.ok ? true : apiError(user.error);
+  const caller = verifierCaller(ctx);
+  return caller.ok ? true : apiError(caller.error);
 });
 
 const isSelf = rule({ cache: "no_cache" })((parent: User, _args, ctx: Context) =>

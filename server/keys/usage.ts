@@ -8,7 +8,7 @@ const CHUNK = 1000;
 
 export class UsageRecorder {
   private lastUsed = new Map<string, Date>();
-  /** `${keyId}|${hourISO}|${outcome}` → count */
+  /** `${keyId}|${hours since the epoch}|${outcome}` → count */
   private counts = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<number> = Promise.resolve(0);
@@ -31,8 +31,8 @@ export class UsageRecorder {
 
   /** One verification of a key, by outcome (VALID or an error code), in its hour. */
   count(keyId: string, outcome: string, at: Date, by = 1): void {
-    const hour = new Date(Math.floor(at.getTime() / 3_600_000) * 3_600_000).toISOString();
-    const id = `${keyId}|${hour}|${outcome}`;
+    // The hour as a number here (hot path); turned into a timestamp when written.
+    const id = `${keyId}|${Math.floor(at.getTime() / 3_600_000)}|${outcome}`;
     this.counts.set(id, (this.counts.get(id) ?? 0) + by);
   }
 
@@ -90,7 +90,7 @@ export class UsageRecorder {
        ON CONFLICT (key_id, hour, outcome) DO UPDATE SET count = api_key_usage.count + EXCLUDED.count`,
       ...batch.flatMap(([id, n]) => {
         const [keyId, hour, outcome] = id.split("|");
-        return [keyId, hour, outcome, n];
+        return [keyId, new Date(Number(hour) * 3_600_000).toISOString(), outcome, n];
       }),
     );
   }

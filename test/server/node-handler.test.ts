@@ -89,6 +89,22 @@ describe("the node:http handler", () => {
       overHttp("Bearer-less garbage").verifyApiKey({ input: { key: keys.valid ?? "" } }),
       "authentication_required",
     );
+    const publishable = (
+      await owner.client.createApiKey({
+        input: {
+          workspaceId,
+          name: "browser",
+          type: "PUBLISHABLE",
+          environment: "LIVE",
+          scopes: ["keys:read"],
+          allowedOrigins: ["https://app.example.com"],
+        },
+      })
+    ).createApiKey.secret;
+    await expectCode(
+      overHttp(publishable, { origin: "https://app.example.com" }).verifyApiKey({ input: { key: keys.valid ?? "" } }),
+      "publishable_key_write",
+    );
     const me = await overHttp(owner.token).me();
     expect(me.me?.email).toBe(owner.email);
     const client: KeywardClient = overHttp(owner.token);
