@@ -9,6 +9,11 @@ import { PrismaClient } from "./generated/prisma/client";
 
 export type Db = PrismaClient;
 
+/** Prisma's unique-constraint error: a race lost to a concurrent insert, reported as a clear failure. */
+export function isUniqueViolation(error: unknown): boolean {
+  return typeof error === "object" && error !== null && (error as { code?: string }).code === "P2002";
+}
+
 /** Plain SQL access, for migrations and the few statements Prisma cannot express. */
 export interface SqlRunner {
   exec(sql: string): Promise<void>;

@@ -1,8 +1,9 @@
 import { z } from "zod";
 import { type Actor, recordAudit } from "../audit/log";
 import type { Db } from "../db";
+import { isUniqueViolation } from "../db";
 import { fail, ok, type Result } from "../errors";
-import type { User } from "../generated/prisma/client";
+import type { Prisma, User } from "../generated/prisma/client";
 import { displayName, email, password, validate } from "../validation";
 import { dummyHash, hashPassword, verifyPassword } from "./passwords";
 import { newSessionToken, sha256Hex } from "./tokens";
@@ -23,9 +24,19 @@ const signInInput = z.object({
   password: z.string().max(1024, "must be at most 1024 characters"),
 });
 
-/** Thrown-away unique-violation check, so a race on the same email reads as a clear error. */
-function isUniqueViolation(error: unknown): boolean {
-  return typeof error === "object" && error !== null && (error as { code?: string }).code === "P2002";
+/** Starts a session inside the caller's transaction; returns the token, shown once. */
+async function openSession(
+  tx: Prisma.TransactionClient,
+  userId: string,
+  settings: AuthSettings,
+  ip: string | null,
+  now: Date,
+) {
+  const token = newSessionToken();
+  await tx.session.create({
+    data: { userId, tokenHash: sha256Hex(token), expiresAt: new Date(now.getTime() + settings.sessionTtlMs), ip },
+  });
+  return token;
 }
 
 export async function signUp(
@@ -45,18 +56,10 @@ export async function signUp(
     return fail("validation_failed", "email: an account with this email already exists", "email");
   }
   const passwordHash = await hashPassword(valid.value.password);
-  const token = newSessionToken();
   try {
-    const user = await db.$transaction(async (tx) => {
+    const { user, token } = await db.$transaction(async (tx) => {
       const created = await tx.user.create({ data: { email: address, name, passwordHash } });
-      await tx.session.create({
-        data: {
-          userId: created.id,
-          tokenHash: sha256Hex(token),
-          expiresAt: new Date(now.getTime() + settings.sessionTtlMs),
-          ip,
-        },
-      });
+      const token = await openSession(tx, created.id, settings, ip, now);
       const actor: Actor = { type: "user", id: created.id, ip };
       await recordAudit(
         tx,
@@ -64,7 +67,7 @@ export async function signUp(
         { workspaceId: null, action: "user.sign_up", targetType: "user", targetId: created.id },
         now,
       );
-      return created;
+      return { user: created, token };
     });
     return ok({ token, user });
   } catch (error) {
@@ -87,22 +90,15 @@ export async function signIn(
   const user = await db.user.findUnique({ where: { email: valid.value.email.trim().toLowerCase() } });
   const matches = await verifyPassword(user?.passwordHash ?? (await dummyHash()), valid.value.password);
   if (!user || !matches) return fail("authentication_required", "Email or password is incorrect.");
-  const token = newSessionToken();
-  await db.$transaction(async (tx) => {
-    await tx.session.create({
-      data: {
-        userId: user.id,
-        tokenHash: sha256Hex(token),
-        expiresAt: new Date(now.getTime() + settings.sessionTtlMs),
-        ip,
-      },
-    });
+  const token = await db.$transaction(async (tx) => {
+    const token = await openSession(tx, user.id, settings, ip, now);
     await recordAudit(
       tx,
       { type: "user", id: user.id, ip },
       { workspaceId: null, action: "user.sign_in", targetType: "user", targetId: user.id },
       now,
     );
+    return token;
   });
   return ok({ token, user });
 }

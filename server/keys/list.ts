@@ -1,5 +1,6 @@
 import type { Db } from "../db";
 import type { ApiKey, ApiKeyType, Environment, Prisma } from "../generated/prisma/client";
+import { isUuid } from "../loaders";
 import type { KeyStatus } from "./status";
 
 // Listing a workspace's keys of one environment, newest first, with a cursor of
@@ -35,8 +36,6 @@ export function filterWhere(filter: KeyFilter, now: Date): Prisma.ApiKeyWhereInp
   };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
 export interface Cursor {
   createdAt: Date;
   id: string;
@@ -48,7 +47,7 @@ export const encodeCursor = (key: Pick<ApiKey, "createdAt" | "id">) =>
 export function decodeCursor(cursor: string): Cursor | null {
   const [at, id] = Buffer.from(cursor, "base64url").toString("utf8").split("|");
   const createdAt = new Date(at ?? "");
-  if (!id || !UUID.test(id) || Number.isNaN(createdAt.getTime())) return null;
+  if (!id || !isUuid(id) || Number.isNaN(createdAt.getTime())) return null;
   return { createdAt, id };
 }
 

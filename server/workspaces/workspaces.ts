@@ -1,14 +1,11 @@
 import { z } from "zod";
 import { type Actor, recordAudit } from "../audit/log";
-import type { Db } from "../db";
+import { type Db, isUniqueViolation } from "../db";
 import { fail, ok, type Result } from "../errors";
 import type { Workspace } from "../generated/prisma/client";
 import { displayName, slug, validate } from "../validation";
 
 const createInput = z.object({ name: displayName(100), slug });
-
-const isUniqueViolation = (error: unknown) =>
-  typeof error === "object" && error !== null && (error as { code?: string }).code === "P2002";
 
 /** Any signed-in user may create a workspace; its creator becomes its OWNER. */
 export async function createWorkspace(

@@ -1,12 +1,7 @@
-import { randomBytes } from "node:crypto";
-import { createClient, type KeywardClient } from "@keyward/sdk";
+import type { KeywardClient } from "@keyward/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type App, createApp } from "../../server/app";
-import { loadConfig } from "../../server/config";
 import { generateKey, hashKey, keyStart } from "../../server/keys/format";
-import { createLogger } from "../../server/logger";
-import { PASSWORD, TEST_IP, uniqueEmail } from "../helpers/app";
-import { openTestDatabase, type TestDatabase } from "../helpers/db";
+import { PASSWORD, startTestApp, type TestApp, uniqueEmail } from "../helpers/app";
 import { expectCode } from "../helpers/expect-error";
 
 // Work that must not grow with traffic or with the size of a page: lastUsedAt is
@@ -14,64 +9,26 @@ import { expectCode } from "../helpers/expect-error";
 // creators and workspace costs the same number of SQL statements for 10 keys as
 // for 100 (DataLoader). Queries are counted through Prisma's query log.
 
-let testDb: TestDatabase;
-let app: App;
-const queries: string[] = [];
-const clock = { now: new Date() };
+let app: TestApp;
 
 beforeAll(async () => {
-  testDb = await openTestDatabase({ log: [{ emit: "event", level: "query" }] });
-  // The client is built with a query log; its type does not say so.
-  (testDb.database.prisma as unknown as { $on(event: "query", cb: (e: { query: string }) => void): void }).$on(
-    "query",
-    (event) => {
-      queries.push(event.query);
-    },
-  );
-  app = await createApp({
-    config: loadConfig({
-      NODE_ENV: "test",
-      LOG_LEVEL: "silent",
-      KEYWARD_MASTER_KEY: randomBytes(32).toString("base64"),
-      KEYWARD_AUTH_RATE_LIMIT: "1000000",
-    }),
-    logger: createLogger("silent"),
-    database: testDb.database,
-    clock: () => clock.now,
-  });
-  // Only explicit flushes write lastUsedAt here, so the "nothing written yet"
-  // assertions cannot race the recorder's 5-second timer.
+  app = await startTestApp({}, { countQueries: true });
+  // Only explicit flushes write usage here, so no timer-driven write can land
+  // inside a counted window or race the "nothing written yet" assertions.
   await app.keys.usage.stop();
 });
 
-afterAll(async () => {
-  await app.keys.usage.stop();
-  await app.keys.bus.close();
-  await testDb.drop();
-});
+afterAll(() => app.close());
 
-const db = () => testDb.database.prisma;
+const db = () => app.db;
+const counting = <T>(call: () => Promise<T>) => app.counting(call);
 
-function client(token?: string, headers?: Record<string, string>): KeywardClient {
-  return createClient({
-    url: "http://keyward.test/graphql",
-    token,
-    headers,
-    fetch: (input, init) => Promise.resolve(app.yoga.fetch(input, init, { ip: TEST_IP })),
-  });
-}
+const client = (token?: string, headers?: Record<string, string>): KeywardClient => app.client(token, headers);
 
 async function signUp(name: string) {
   const email = uniqueEmail(name);
   const { signUp: payload } = await client().signUp({ input: { email, password: PASSWORD, name } });
   return { id: payload.user.id, email, token: payload.token, client: client(payload.token) };
-}
-
-/** Runs `call` and returns the SQL statements it issued. */
-async function counting<T>(call: () => Promise<T>): Promise<{ result: T; statements: string[] }> {
-  const from = queries.length;
-  const result = await call();
-  return { result, statements: queries.slice(from) };
 }
 
 let slugCounter = 0;
@@ -91,12 +48,12 @@ describe("lastUsedAt is written in batches", () => {
 
     const { statements } = await counting(async () => {
       for (let i = 0; i < 20; i++) {
-        clock.now = new Date(clock.now.getTime() + 1000);
+        app.clock.now = new Date(app.clock.now.getTime() + 1000);
         const { apiKeys } = await keyClient.apiKeys({ workspaceId: ws.id, environment: "LIVE" });
         expect(apiKeys.totalCount).toBe(1);
       }
     });
-    const lastUse = clock.now;
+    const lastUse = app.clock.now;
     expect(statements.filter((sql) => /^\s*update\b/i.test(sql))).toEqual([]);
     expect((await db().apiKey.findUniqueOrThrow({ where: { id: createApiKey.apiKey.id } })).lastUsedAt).toBeNull();
 
@@ -137,9 +94,9 @@ describe("lastUsedAt is written in batches", () => {
     const pk = await make("browser", { type: "PUBLISHABLE", allowedOrigins: ["https://app.example.com"] });
     await app.keys.usage.flush();
 
-    const start = clock.now.getTime();
+    const start = app.clock.now.getTime();
     for (let i = 0; i < 10; i++) {
-      clock.now = new Date(start + i * 1000);
+      app.clock.now = new Date(start + i * 1000);
       await client(i % 2 === 0 ? a.secret : b.secret).apiKeys({ workspaceId: ws.id, environment: "LIVE" });
     }
     // Refused before it is used: wrong Origin for the publishable key.

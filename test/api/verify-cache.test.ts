@@ -1,66 +1,28 @@
-import { randomBytes } from "node:crypto";
-import { createClient, type KeywardClient } from "@keyward/sdk";
+import type { KeywardClient } from "@keyward/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type App, createApp } from "../../server/app";
-import { loadConfig } from "../../server/config";
 import { generateKey } from "../../server/keys/format";
-import { createLogger } from "../../server/logger";
-import { PASSWORD, TEST_IP, uniqueEmail } from "../helpers/app";
-import { openTestDatabase, type TestDatabase } from "../helpers/db";
+import { PASSWORD, startTestApp, type TestApp, uniqueEmail } from "../helpers/app";
 
 // A warm verification reads only the in-memory cache: not one SQL statement, for
 // valid, revoked, unknown and malformed keys alike. Yet every change to a key or
 // to its workspace's switch is honoured by the very next verification. Queries
 // are counted through Prisma's query log.
 
-let testDb: TestDatabase;
-let app: App;
-const queries: string[] = [];
-const clock = { now: new Date() };
+let app: TestApp;
 
 beforeAll(async () => {
-  testDb = await openTestDatabase({ log: [{ emit: "event", level: "query" }] });
-  // The client is built with a query log; its type does not say so.
-  (testDb.database.prisma as unknown as { $on(event: "query", cb: (e: { query: string }) => void): void }).$on(
-    "query",
-    (event) => {
-      queries.push(event.query);
-    },
-  );
-  app = await createApp({
-    config: loadConfig({
-      NODE_ENV: "test",
-      LOG_LEVEL: "silent",
-      KEYWARD_MASTER_KEY: randomBytes(32).toString("base64"),
-      KEYWARD_AUTH_RATE_LIMIT: "1000000",
-    }),
-    logger: createLogger("silent"),
-    database: testDb.database,
-    clock: () => clock.now,
-  });
-  // No timer-driven usage flush may land inside a counted window.
+  app = await startTestApp({}, { countQueries: true });
+  // Only explicit flushes write usage here, so no timer-driven write can land
+  // inside a counted window or race the "nothing written yet" assertions.
   await app.keys.usage.stop();
 });
 
-afterAll(async () => {
-  await app.keys.usage.stop();
-  await app.keys.bus.close();
-  await testDb.drop();
-});
+afterAll(() => app.close());
 
-function client(token?: string): KeywardClient {
-  return createClient({
-    url: "http://keyward.test/graphql",
-    token,
-    fetch: (input, init) => Promise.resolve(app.yoga.fetch(input, init, { ip: TEST_IP })),
-  });
-}
+const db = () => app.db;
+const counting = <T>(call: () => Promise<T>) => app.counting(call);
 
-async function counting<T>(call: () => Promise<T>): Promise<{ result: T; statements: string[] }> {
-  const from = queries.length;
-  const result = await call();
-  return { result, statements: queries.slice(from) };
-}
+const client = (token?: string, headers?: Record<string, string>): KeywardClient => app.client(token, headers);
 
 let slugCounter = 0;
 const freshSlug = (prefix: string) => `${prefix}-${process.pid}-${++slugCounter}`;

@@ -12,6 +12,12 @@ export interface TestApp {
   yoga: Awaited<ReturnType<typeof createApp>>["yoga"];
   /** What every request shares (for the node:http handler's fast path). */
   deps: Awaited<ReturnType<typeof createApp>>["deps"];
+  /** The key engine: cache (with its stats), invalidation bus, limits, usage recorder. */
+  keys: Awaited<ReturnType<typeof createApp>>["keys"];
+  /** SQL statements sent so far, with `countQueries`. */
+  queries: string[];
+  /** Runs `call` and returns the SQL statements it issued (with `countQueries`). */
+  counting<T>(call: () => Promise<T>): Promise<{ result: T; statements: string[] }>;
   /** Writes batched lastUsedAt values now. */
   flushUsage(): Promise<number>;
   db: TestDatabase["database"]["prisma"];
@@ -26,8 +32,23 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const database = await openTestDatabase();
+export interface TestAppOptions {
+  /** Record every SQL statement Prisma sends in `app.queries`. */
+  countQueries?: boolean;
+}
+
+export async function startTestApp(env: Record<string, string> = {}, options: TestAppOptions = {}): Promise<TestApp> {
+  const queries: string[] = [];
+  const database = await openTestDatabase(options.countQueries ? { log: [{ emit: "event", level: "query" }] } : {});
+  if (options.countQueries) {
+    // The client is built with a query log; its type does not say so.
+    (database.database.prisma as unknown as { $on(event: "query", cb: (e: { query: string }) => void): void }).$on(
+      "query",
+      (event) => {
+        queries.push(event.query);
+      },
+    );
+  }
   const config: Config = loadConfig({
     LOG_LEVEL: "info",
     NODE_ENV: "test",
@@ -61,6 +82,13 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   return {
     yoga: app.yoga,
     deps: app.deps,
+    keys: app.keys,
+    queries,
+    counting: async (call) => {
+      const from = queries.length;
+      const result = await call();
+      return { result, statements: queries.slice(from) };
+    },
     db: database.database.prisma,
     database,
     logs,
