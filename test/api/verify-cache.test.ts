@@ -19,7 +19,6 @@ beforeAll(async () => {
 
 afterAll(() => app.close());
 
-const db = () => app.db;
 const counting = <T>(call: () => Promise<T>) => app.counting(call);
 
 const client = (token?: string, headers?: Record<string, string>): KeywardClient => app.client(token, headers);
