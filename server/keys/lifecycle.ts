@@ -2,9 +2,10 @@ import { z } from "zod";
 import { type Actor, recordAudit } from "../audit/log";
 import type { Db } from "../db";
 import { type Failure, fail, ok, type Result } from "../errors";
-import type { ApiKey, Environment, Prisma } from "../generated/prisma/client";
+import type { ApiKey, Prisma } from "../generated/prisma/client";
 import { validate } from "../validation";
 import { generateKey, hashKey, keyStart } from "./format";
+import { checkEnvironment, checkGrant, checkShape, type KeyManager, type KeySettings } from "./grants";
 import {
   ipsSchema,
   keyName,
@@ -15,25 +16,14 @@ import {
   reasonSchema,
   scopesSchema,
 } from "./input";
-import { ALL_SCOPES, holdsScope, isReadScope, isServiceScope } from "./scopes";
 import { keyStatus } from "./status";
+
+export type { KeyManager } from "./grants";
 
 // Creating, changing, rolling and revoking keys. Every change and its audit event
 // commit together; the new key's value leaves only in the returned `secret`.
 
 /** The caller, already admitted to the workspace with keys:write. */
-export interface KeyManager {
-  actor: Actor;
-  workspaceId: string;
-  /** Scopes the caller holds; it can grant no more. */
-  held: readonly string[];
-  platformAdmin: boolean;
-  /** Set for key callers: they act only in their own environment. */
-  environment: Environment | null;
-  /** Users with keys:write may grant service scopes; keys only those they hold. */
-  grantsServiceScopes: boolean;
-}
-
 export interface CreatedKey {
   apiKey: ApiKey;
   secret: string;
@@ -66,82 +56,6 @@ const updateSchema = (now: Date) =>
     rateLimit: rateLimitSchema.nullish(),
     metadata: metadataSchema.nullish(),
   });
-
-interface KeySettings {
-  type: "SECRET" | "PUBLISHABLE";
-  scopes: string[];
-  allowedOrigins: string[];
-  allowedIps: string[];
-}
-
-/** No escalation: every scope must be one the caller itself holds. */
-function checkGrant(caller: KeyManager, scopes: readonly string[]): Failure | null {
-  for (const scope of scopes) {
-    if (scope === ALL_SCOPES && !caller.platformAdmin) {
-      return {
-        code: "insufficient_permissions",
-        message: 'The "*" scope is reserved for platform admins.',
-        field: "scopes",
-      };
-    }
-    const held = isServiceScope(scope)
-      ? caller.grantsServiceScopes || holdsScope(caller.held, scope)
-      : holdsScope(caller.held, scope);
-    if (!held) {
-      return {
-        code: "insufficient_permissions",
-        message: `You cannot grant ${scope}: you do not hold it yourself.`,
-        field: "scopes",
-      };
-    }
-  }
-  return null;
-}
-
-function checkShape(settings: KeySettings): Failure | null {
-  if (settings.type === "PUBLISHABLE") {
-    const write = settings.scopes.find((scope) => !isReadScope(scope));
-    if (write) {
-      return {
-        code: "validation_failed",
-        message: `scopes: publishable keys are read-only and cannot hold ${write}`,
-        field: "scopes",
-      };
-    }
-    if (settings.allowedOrigins.length === 0) {
-      return {
-        code: "validation_failed",
-        message: "allowedOrigins: publishable keys need at least one allowed origin",
-        field: "allowedOrigins",
-      };
-    }
-    if (settings.allowedIps.length > 0) {
-      return {
-        code: "validation_failed",
-        message: "allowedIps: IP allowlists apply to secret keys; publishable keys use allowedOrigins",
-        field: "allowedIps",
-      };
-    }
-  } else if (settings.allowedOrigins.length > 0) {
-    return {
-      code: "validation_failed",
-      message: "allowedOrigins: origins apply to publishable keys; secret keys use allowedIps",
-      field: "allowedOrigins",
-    };
-  }
-  return null;
-}
-
-function checkEnvironment(caller: KeyManager, environment: Environment): Failure | null {
-  if (caller.environment && caller.environment !== environment) {
-    return {
-      code: "insufficient_scope",
-      message: `A ${caller.environment} key works only with ${caller.environment} data.`,
-      field: "environment",
-    };
-  }
-  return null;
-}
 
 const failed = (failure: Failure): { ok: false; error: Failure } => ({ ok: false, error: failure });
 

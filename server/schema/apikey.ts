@@ -5,7 +5,7 @@ import { builder } from "../builder";
 import type { Context } from "../context";
 import type { ApiKey, User, Workspace } from "../generated/prisma/client";
 import { idempotent } from "../keys/idempotency";
-import { DEFAULT_RATE_LIMITS, MAX_GRACE_SECONDS, METADATA_MAX_BYTES } from "../keys/input";
+import { DEFAULT_RATE_LIMITS, METADATA_MAX_BYTES } from "../keys/input";
 import {
   createApiKey,
   type KeyManager,
@@ -16,30 +16,17 @@ import {
 } from "../keys/lifecycle";
 import { type Cursor, decodeCursor, encodeCursor, filterWhere, pageKeys } from "../keys/list";
 import { keyStatus } from "../keys/status";
+import {
+  CreateApiKeyInput,
+  RevokeApiKeyInput,
+  RollApiKeyInput,
+  SetKeysEnabledInput,
+  UpdateApiKeyInput,
+} from "./apikey-inputs";
+import { ApiKeyStatusEnum, ApiKeyTypeEnum, EnvironmentEnum } from "./apikey-types";
 import { apiError, unwrap } from "./result";
 import { UserRef } from "./user";
 import { WorkspaceRef } from "./workspace";
-
-export const ApiKeyTypeEnum = builder.enumType("ApiKeyType", {
-  values: {
-    SECRET: { description: "sk_…: server-side, full access within its scopes." },
-    PUBLISHABLE: { description: "pk_…: browser-safe, read-only, only from allowed origins." },
-  } as const,
-});
-
-export const EnvironmentEnum = builder.enumType("Environment", {
-  description: "Test and live data never meet: a key sees only its own environment.",
-  values: { TEST: {}, LIVE: {} } as const,
-});
-
-const ApiKeyStatusEnum = builder.enumType("ApiKeyStatus", {
-  values: {
-    ACTIVE: { description: "Works." },
-    ROLLING: { description: "Replaced by a roll; works until graceUntil." },
-    EXPIRED: { description: "Past expiresAt or its roll grace period." },
-    REVOKED: { description: "Revoked; never works again." },
-  } as const,
-});
 
 interface RateLimitShape {
   limit: number;
@@ -51,13 +38,6 @@ const RateLimitRef = builder.objectRef<RateLimitShape>("RateLimit").implement({
   fields: (t) => ({
     limit: t.exposeInt("limit"),
     windowSeconds: t.exposeInt("windowSeconds"),
-  }),
-});
-
-const RateLimitInput = builder.inputType("RateLimitInput", {
-  fields: (t) => ({
-    limit: t.int({ required: true, description: "1 to 1,000,000 requests." }),
-    windowSeconds: t.int({ required: true, description: "1 to 86,400 seconds." }),
   }),
 });
 
@@ -140,70 +120,6 @@ const CreatedApiKey = builder.objectRef<CreatedShape>("CreatedApiKey").implement
   fields: (t) => ({
     apiKey: t.field({ type: ApiKeyRef, resolve: (c) => c.apiKey }),
     secret: t.exposeString("secret"),
-  }),
-});
-
-const keyFields = {
-  scopes:
-    "keys:read, keys:write, keys:verify, members:read, members:write, workspace:read, workspace:write, audit:read, webhooks:write, or service.<slug>.<action>. You can grant only scopes you hold.",
-  origins: "Publishable keys (required): exact origins like https://app.example.com, or https://*.example.com.",
-  ips: "Secret keys: CIDR blocks like 203.0.113.0/24; empty allows any address.",
-  metadata: `A JSON object of your own, up to ${METADATA_MAX_BYTES} bytes.`,
-};
-
-const CreateApiKeyInput = builder.inputType("CreateApiKeyInput", {
-  fields: (t) => ({
-    workspaceId: t.id({ required: true }),
-    name: t.string({ required: true, description: "Up to 100 characters." }),
-    type: t.field({ type: ApiKeyTypeEnum, required: true }),
-    environment: t.field({ type: EnvironmentEnum, required: true }),
-    scopes: t.stringList({ description: keyFields.scopes }),
-    allowedOrigins: t.stringList({ description: keyFields.origins }),
-    allowedIps: t.stringList({ description: keyFields.ips }),
-    expiresAt: t.field({ type: "DateTime", description: "Must be in the future; omit for no expiry." }),
-    rateLimit: t.field({
-      type: RateLimitInput,
-      description: "Override the default (secret 1000/h, publishable 100/h).",
-    }),
-    metadata: t.field({ type: "JSON", description: keyFields.metadata }),
-  }),
-});
-
-const UpdateApiKeyInput = builder.inputType("UpdateApiKeyInput", {
-  description: "Only the fields given change.",
-  fields: (t) => ({
-    id: t.id({ required: true }),
-    name: t.string(),
-    scopes: t.stringList({ description: keyFields.scopes }),
-    allowedOrigins: t.stringList({ description: keyFields.origins }),
-    allowedIps: t.stringList({ description: keyFields.ips }),
-    expiresAt: t.field({ type: "DateTime" }),
-    rateLimit: t.field({ type: RateLimitInput }),
-    metadata: t.field({ type: "JSON", description: keyFields.metadata }),
-  }),
-});
-
-const RollApiKeyInput = builder.inputType("RollApiKeyInput", {
-  fields: (t) => ({
-    id: t.id({ required: true }),
-    gracePeriodSeconds: t.int({
-      required: true,
-      description: `How long the old key keeps working: 0 (breaks at once) to ${MAX_GRACE_SECONDS} (7 days).`,
-    }),
-  }),
-});
-
-const RevokeApiKeyInput = builder.inputType("RevokeApiKeyInput", {
-  fields: (t) => ({
-    id: t.id({ required: true }),
-    reason: t.string({ description: "Why, for the audit log (up to 500 characters)." }),
-  }),
-});
-
-const SetKeysEnabledInput = builder.inputType("SetKeysEnabledInput", {
-  fields: (t) => ({
-    workspaceId: t.id({ required: true }),
-    enabled: t.boolean({ required: true, description: "false: no key of the workspace works until turned back on." }),
   }),
 });
 

@@ -4,7 +4,8 @@ import type { Context } from "../context";
 import { errorCodes } from "../errors";
 import type { ApiKey } from "../generated/prisma/client";
 import { verifyKey } from "../keys/verify";
-import { ApiKeyRef, ApiKeyTypeEnum, EnvironmentEnum } from "./apikey";
+import { ApiKeyRef } from "./apikey";
+import { ApiKeyTypeEnum, EnvironmentEnum } from "./apikey-types";
 import { apiError } from "./result";
 
 const VerifyCodeEnum = builder.enumType("VerifyCode", {
