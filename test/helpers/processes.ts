@@ -24,7 +24,10 @@ export async function freePort(): Promise<number> {
 
 export interface Child {
   process: ChildProcess;
+  /** stdout and stderr as they arrived. */
   output: () => string;
+  stdout: () => string;
+  stderr: () => string;
   exited: Promise<number | null>;
   /** SIGKILL to the whole process group (tsx starts node as a child). */
   kill(): void;
@@ -33,15 +36,22 @@ export interface Child {
 function launch(command: string, args: string[], env: NodeJS.ProcessEnv): Child {
   const child = spawn(command, args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
   let output = "";
-  const collect = (chunk: Buffer) => {
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
     output += chunk.toString("utf8");
-  };
-  child.stdout?.on("data", collect);
-  child.stderr?.on("data", collect);
+    stdout += chunk.toString("utf8");
+  });
+  child.stderr?.on("data", (chunk: Buffer) => {
+    output += chunk.toString("utf8");
+    stderr += chunk.toString("utf8");
+  });
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   return {
     process: child,
     output: () => output,
+    stdout: () => stdout,
+    stderr: () => stderr,
     exited,
     kill() {
       if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
@@ -61,25 +71,32 @@ export interface ServerProcess extends Child {
   port: number;
 }
 
-/** Starts `tsx server/index.ts` with exactly the given environment and waits for /readyz. */
-export async function startServer(env: Record<string, string>): Promise<ServerProcess> {
-  const port = await freePort();
+/** `tsx server/index.ts` with exactly the given environment (plus PATH and friends), not waited for. */
+export function spawnServer(env: Record<string, string>): Child {
   const base: NodeJS.ProcessEnv = Object.fromEntries(
     INHERITED.filter((k) => process.env[k]).map((k) => [k, process.env[k]]),
   );
-  const child = launch(tsx, ["server/index.ts"], {
-    ...base,
-    NODE_ENV: "test",
-    LOG_LEVEL: "warn",
-    ...env,
-    PORT: String(port),
-  });
+  return launch(tsx, ["server/index.ts"], { ...base, NODE_ENV: "test", LOG_LEVEL: "warn", ...env });
+}
+
+/** Starts a server on a free port and waits for /readyz (failing early if it exits). */
+export async function startServer(env: Record<string, string>): Promise<ServerProcess> {
+  const port = await freePort();
+  const child = spawnServer({ ...env, PORT: String(port) });
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(
-    async () => (await fetch(`${url}/readyz`)).status === 200,
-    30_000,
-    () => child.output(),
-  );
+  let ready = false;
+  await Promise.race([
+    waitFor(
+      async () => (await fetch(`${url}/readyz`)).status === 200,
+      30_000,
+      () => child.output(),
+    ).then(() => {
+      ready = true;
+    }),
+    child.exited.then((code) => {
+      if (!ready) throw new Error(`server exited (${code}) before it was ready:\n${child.output()}`);
+    }),
+  ]);
   return { ...child, url, port };
 }
 
