@@ -3,8 +3,7 @@ import { applyMiddleware } from "graphql-middleware";
 import { createYoga, type Plugin, type YogaServerInstance } from "graphql-yoga";
 import { permissions } from "./auth/shield";
 import { type AppDeps, buildContext, type Context } from "./context";
-import { catalog, docPath } from "./errors";
-import { useStrictJsonBody } from "./http/body-plugin";
+import { bodyTooLarge, MAX_BODY_BYTES, useStrictJsonBody } from "./http/body-plugin";
 import { useCatalogErrors } from "./http/errors-plugin";
 import { useRateLimits } from "./http/ratelimit-plugin";
 import { requestMeta, type ServerContext, startRequest } from "./http/request-meta";
@@ -12,8 +11,6 @@ import { useRoutes } from "./http/routes-plugin";
 import { schema } from "./schema";
 
 export type KeywardYoga = YogaServerInstance<ServerContext, Context>;
-
-const MAX_BODY_BYTES = 2 * 1024 * 1024;
 
 /** The served schema: Pothos types behind the graphql-shield permission tree. */
 export const guardedSchema = applyMiddleware(schema, permissions);
@@ -35,24 +32,8 @@ function useRequestLifecycle(deps: AppDeps): Plugin<Record<string, unknown>, Ser
       startRequest(request, serverContext ?? {});
       const length = Number(request.headers.get("content-length") ?? 0);
       if (length > MAX_BODY_BYTES) {
-        const status = catalog.validation_failed.status;
-        endResponse(
-          new fetchAPI.Response(
-            JSON.stringify({
-              errors: [
-                {
-                  message: `Request body exceeds ${MAX_BODY_BYTES} bytes.`,
-                  extensions: {
-                    code: "validation_failed",
-                    docUrl: (deps.config.publicUrl ?? new URL(request.url).origin) + docPath("validation_failed"),
-                    http: { status },
-                  },
-                },
-              ],
-            }),
-            { status, headers: { "content-type": "application/json" } },
-          ),
-        );
+        const { status, body } = bodyTooLarge(deps.config.publicUrl ?? new URL(request.url).origin);
+        endResponse(new fetchAPI.Response(body, { status, headers: { "content-type": "application/json" } }));
       }
     },
     onResponse({ request, response }) {
@@ -95,7 +76,7 @@ export function createKeywardYoga(deps: AppDeps & { ping: () => Promise<boolean>
     plugins: [
       useRequestLifecycle(deps),
       useRoutes({ ping: deps.ping }),
-      useStrictJsonBody(MAX_BODY_BYTES),
+      useStrictJsonBody(),
       useCatalogErrors({ publicUrl: deps.config.publicUrl, production }),
       useRateLimits(),
       production && {

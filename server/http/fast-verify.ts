@@ -9,12 +9,12 @@ import { normalise } from "./errors-plugin";
 import type { RequestMeta } from "./request-meta";
 
 // A persisted-operation fast path for the hottest call. When the body's query is
-// exactly a registered document (the SDK's VerifyApiKey), it is executed straight
-// against the guarded schema — the same resolvers, shield rules and errors — but
-// without Yoga's per-request pipeline (fetch adapter, plugin chain, re-parsing),
-// which costs several times the verification itself. Anything unusual (another
-// document, a caller the shield would refuse, a malformed body) returns null and
-// is served by Yoga as usual.
+// exactly a registered document (the SDK's VerifyApiKey), it runs the same
+// resolvers and error mapping, but without Yoga's per-request pipeline (fetch
+// adapter, plugin chain, re-parsing), which costs several times the verification
+// itself. Anything unusual (another document, a caller verifyApiKey's rule refuses,
+// a malformed body, variables that do not coerce) returns null and is served by
+// Yoga as usual.
 
 export interface FastAnswer {
   status: number;
@@ -36,15 +36,15 @@ function compile(source: string) {
   return { document, compiled: isCompiledQuery(compiled) ? compiled : null };
 }
 
-export function createFastVerify(deps: AppDeps, extraDocuments: string[] = []) {
-  const documents = new Map([...PERSISTED, ...extraDocuments].map((source) => [source, compile(source)]));
+export function createFastVerify(deps: AppDeps) {
+  const documents = new Map(PERSISTED.map((source) => [source, compile(source)]));
   const decoder = new TextDecoder("utf-8", { fatal: true });
 
   return async function answer(
     body: Uint8Array,
     headers: HeaderSource,
     meta: RequestMeta,
-    origin: string,
+    base: string,
   ): Promise<FastAnswer | null> {
     let params: { query?: unknown; variables?: unknown; operationName?: unknown };
     try {
@@ -75,7 +75,6 @@ export function createFastVerify(deps: AppDeps, extraDocuments: string[] = []) {
     if (!result.errors?.length) return { status: 200, body: JSON.stringify({ data: result.data }) };
     // No data: the variables did not coerce and nothing ran; Yoga words that error.
     if (result.data === undefined) return null;
-    const base = deps.config.publicUrl ?? origin;
     const errors = result.errors.map((e) =>
       normalise(e instanceof GraphQLError ? e : new GraphQLError(String(e)), base, meta.id, deps.config.production),
     );

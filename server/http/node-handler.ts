@@ -1,13 +1,12 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { App } from "../app";
+import { bodyTooLarge, MAX_BODY_BYTES } from "./body-plugin";
 import { createFastVerify } from "./fast-verify";
 import { newRequestMeta } from "./request-meta";
 
 // node:http → Keyward. POST /graphql bodies are read once here so the fast path
 // (fast-verify.ts) can answer persisted verifications; everything else goes to
 // Yoga with the same bytes, exactly as before.
-
-const MAX_BODY_BYTES = 2 * 1024 * 1024;
 
 function readBody(req: IncomingMessage): Promise<Buffer | null> {
   return new Promise((resolve, reject) => {
@@ -17,7 +16,7 @@ function readBody(req: IncomingMessage): Promise<Buffer | null> {
       size += chunk.length;
       if (size <= MAX_BODY_BYTES) chunks.push(chunk);
     });
-    // Over the limit: Yoga gets nothing and the size guard answers from Content-Length.
+    // Over the limit (also without a Content-Length): null, answered as too large.
     req.on("end", () => resolve(size <= MAX_BODY_BYTES ? Buffer.concat(chunks) : null));
     req.on("error", reject);
   });
@@ -30,13 +29,13 @@ const headerSource = (req: IncomingMessage) => ({
   },
 });
 
-async function viaYoga(app: App, req: IncomingMessage, res: ServerResponse, body: Buffer | null) {
+async function viaYoga(app: App, req: IncomingMessage, res: ServerResponse, body: Buffer) {
   const url = `http://${req.headers.host ?? "localhost"}${req.url ?? "/"}`;
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(", ") : value);
   }
-  const init: RequestInit = { method: req.method ?? "POST", headers, body: body ? new Uint8Array(body) : null };
+  const init: RequestInit = { method: req.method ?? "POST", headers, body: new Uint8Array(body) };
   const response = await app.yoga.fetch(url, init, { req });
   res.writeHead(response.status, Object.fromEntries(response.headers));
   res.end(Buffer.from(await response.arrayBuffer()));
@@ -55,25 +54,30 @@ export function createNodeHandler(app: App) {
     }
     try {
       const body = await readBody(req);
-      if (body) {
-        const given = req.headers["x-request-id"];
-        const meta = newRequestMeta(typeof given === "string" ? given : null, { req });
-        const answer = await fast(body, headerSource(req), meta, `http://${req.headers.host ?? "localhost"}`);
-        if (answer) {
-          res.writeHead(answer.status, { "content-type": "application/json; charset=utf-8", "x-request-id": meta.id });
-          res.end(answer.body);
-          app.deps.logger.info(
-            {
-              requestId: meta.id,
-              method: "POST",
-              path: "/graphql",
-              status: answer.status,
-              ms: Math.round((performance.now() - meta.startedAt) * 10) / 10,
-            },
-            "request",
-          );
-          return;
-        }
+      const origin = `http://${req.headers.host ?? "localhost"}`;
+      if (!body) {
+        const { status, body: answer } = bodyTooLarge(app.deps.config.publicUrl ?? origin);
+        res.writeHead(status, { "content-type": "application/json" });
+        res.end(answer);
+        return;
+      }
+      const given = req.headers["x-request-id"];
+      const meta = newRequestMeta(typeof given === "string" ? given : null, { req });
+      const answer = await fast(body, headerSource(req), meta, app.deps.config.publicUrl ?? origin);
+      if (answer) {
+        res.writeHead(answer.status, { "content-type": "application/json; charset=utf-8", "x-request-id": meta.id });
+        res.end(answer.body);
+        app.deps.logger.info(
+          {
+            requestId: meta.id,
+            method: "POST",
+            path: "/graphql",
+            status: answer.status,
+            ms: Math.round((performance.now() - meta.startedAt) * 10) / 10,
+          },
+          "request",
+        );
+        return;
       }
       await viaYoga(app, req, res, body);
     } catch (error) {

@@ -1,4 +1,4 @@
-import { createServer, type Server } from "node:http";
+import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createClient, type KeywardClient, VerifyApiKeyDocument } from "@keyward/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -140,5 +140,31 @@ describe("the node:http handler", () => {
       body: JSON.stringify({ query: "{ me { id } }", padding: "x".repeat(3 * 1024 * 1024) }),
     });
     expect(big.status).toBe(400);
+  });
+
+  it("refuses a body over 2 MiB sent without Content-Length (chunked) as too large", async () => {
+    const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(
+        `${url}/graphql`,
+        { method: "POST", headers: { "content-type": "application/json" } },
+        (res) => {
+          let text = "";
+          res.on("data", (chunk: Buffer) => {
+            text += chunk.toString("utf8");
+          });
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+        },
+      );
+      req.on("error", reject);
+      const chunk = "x".repeat(512 * 1024);
+      req.write('{"query":"{ me { id } }","padding":"');
+      for (let i = 0; i < 5; i++) req.write(chunk);
+      req.end('"}');
+    });
+    expect(status).toBe(400);
+    const parsed = JSON.parse(body) as { errors: { message: string; extensions: { code: string; docUrl: string } }[] };
+    expect(parsed.errors[0]?.extensions.code).toBe("validation_failed");
+    expect(parsed.errors[0]?.message).toContain("exceeds");
+    expect(parsed.errors[0]?.extensions.docUrl).toBe(`${url}/docs/errors#validation_failed`);
   });
 });
