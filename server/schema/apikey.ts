@@ -3,10 +3,12 @@ import { requireApiKey, requireWorkspace, type WorkspaceCaller } from "../auth/a
 import { roleAllows } from "../auth/permissions";
 import { builder } from "../builder";
 import type { Context } from "../context";
-import type { ApiKey, User, Workspace } from "../generated/prisma/client";
+import { ok, type Result } from "../errors";
+import type { ApiKey, Prisma, User, Workspace } from "../generated/prisma/client";
 import { idempotent } from "../keys/idempotency";
 import { DEFAULT_RATE_LIMITS, METADATA_MAX_BYTES } from "../keys/input";
 import {
+  type CreatedKey,
   createApiKey,
   type KeyManager,
   revokeApiKey,
@@ -110,12 +112,7 @@ ApiKeyRef.implement({
   }),
 });
 
-interface CreatedShape {
-  apiKey: ApiKey;
-  secret: string;
-}
-
-const CreatedApiKey = builder.objectRef<CreatedShape>("CreatedApiKey").implement({
+const CreatedApiKey = builder.objectRef<CreatedKey>("CreatedApiKey").implement({
   description: "A new key. `secret` is its full value, returned this once and never again: store it now.",
   fields: (t) => ({
     apiKey: t.field({ type: ApiKeyRef, resolve: (c) => c.apiKey }),
@@ -136,11 +133,31 @@ function keyManager(caller: WorkspaceCaller): KeyManager {
 
 const principalId = (caller: WorkspaceCaller) => `${caller.actor.type}:${caller.actor.id}`;
 
-async function replay(ctx: Context, result: { apiKeyId: string; secret: string }): Promise<CreatedShape> {
-  ctx.loaders.apiKey.clear(result.apiKeyId);
-  const apiKey = await ctx.loaders.apiKey.load(result.apiKeyId);
-  if (!apiKey) throw new Error(`created key ${result.apiKeyId} is missing`);
-  return { apiKey, secret: result.secret };
+/**
+ * Makes a key once per Idempotency-Key: the first call runs `mint`, a retry replays
+ * its answer (the same key and secret).
+ */
+async function mintOnce(
+  ctx: Context,
+  caller: WorkspaceCaller,
+  operation: string,
+  input: unknown,
+  mint: (tx: Prisma.TransactionClient) => Promise<Result<CreatedKey>>,
+): Promise<CreatedKey> {
+  const result = await idempotent(
+    ctx.db,
+    ctx.box,
+    { principal: principalId(caller), key: ctx.idempotencyKey, operation, input, now: ctx.now },
+    async (tx) => {
+      const made = await mint(tx);
+      return made.ok ? ok({ apiKeyId: made.value.apiKey.id, secret: made.value.secret }) : made;
+    },
+  );
+  const { apiKeyId, secret } = unwrap(result);
+  ctx.loaders.apiKey.clear(apiKeyId);
+  const apiKey = await ctx.loaders.apiKey.load(apiKeyId);
+  if (!apiKey) throw new Error(`created key ${apiKeyId} is missing`);
+  return { apiKey, secret };
 }
 
 function parseCursor(cursor: string | undefined, field: string): Cursor | undefined {
@@ -213,18 +230,9 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { input }, ctx) => {
       const caller = unwrap(await requireWorkspace(ctx, { id: String(input.workspaceId) }, "keys:write"));
       const manager = keyManager(caller);
-      const result = await idempotent(
-        ctx.db,
-        ctx.box,
-        { principal: principalId(caller), key: ctx.idempotencyKey, operation: "createApiKey", input, now: ctx.now },
-        async (tx) => {
-          const created = await createApiKey(tx, manager, input, ctx.now);
-          return created.ok
-            ? { ok: true, value: { apiKeyId: created.value.apiKey.id, secret: created.value.secret } }
-            : created;
-        },
+      const created = await mintOnce(ctx, caller, "createApiKey", input, (tx) =>
+        createApiKey(tx, manager, input, ctx.now),
       );
-      const created = await replay(ctx, unwrap(result));
       // The new key's hash may sit in a negative cache (here or elsewhere) from an earlier probe.
       await ctx.keys.bus.publish({ kind: "keys", hashes: [created.apiKey.hash] });
       return created;
@@ -250,19 +258,10 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { input }, ctx) => {
       const { caller, apiKey } = unwrap(await requireApiKey(ctx, String(input.id), "keys:write"));
       const manager = keyManager(caller);
-      const result = await idempotent(
-        ctx.db,
-        ctx.box,
-        { principal: principalId(caller), key: ctx.idempotencyKey, operation: "rollApiKey", input, now: ctx.now },
-        async (tx) => {
-          const rolled = await rollApiKey(tx, manager, apiKey, input, ctx.now);
-          return rolled.ok
-            ? { ok: true, value: { apiKeyId: rolled.value.apiKey.id, secret: rolled.value.secret } }
-            : rolled;
-        },
+      const rolled = await mintOnce(ctx, caller, "rollApiKey", input, (tx) =>
+        rollApiKey(tx, manager, apiKey, input, ctx.now),
       );
       ctx.loaders.apiKey.clear(apiKey.id);
-      const rolled = await replay(ctx, unwrap(result));
       await ctx.keys.bus.publish({ kind: "keys", hashes: [apiKey.hash, rolled.apiKey.hash] });
       return rolled;
     },
