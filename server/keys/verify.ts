@@ -46,18 +46,28 @@ export function effectiveLimit(key: Pick<ApiKey, "type" | "rateLimitLimit" | "ra
 
 const NOT_FOUND = "No such API key is visible to you.";
 
+// Module-level rather than closures inside verifyKey: this runs on every
+// verification, and a closure per call is garbage per call.
+function refuse(
+  code: ErrorCode,
+  message: string,
+  key: ApiKey | null = null,
+  workspace: WorkspaceState | null = null,
+): VerifyOutcome {
+  return { code, message, key, workspace, ratelimit: null };
+}
+
+/** Counts the outcome for the key's usage, then returns it. */
+function counted(deps: VerifyDeps, key: ApiKey, outcome: VerifyOutcome): VerifyOutcome {
+  deps.usage.count(key.id, outcome.code, deps.now);
+  return outcome;
+}
+
 export async function verifyKey(
   deps: VerifyDeps,
   mayVerify: VerifyGate,
   request: VerifyRequest,
 ): Promise<VerifyOutcome> {
-  const refuse = (
-    code: ErrorCode,
-    message: string,
-    key: ApiKey | null = null,
-    workspace: WorkspaceState | null = null,
-  ) => ({ code, message, key, workspace, ratelimit: null }) satisfies VerifyOutcome;
-
   const parsed = parseKey(request.key);
   if (!parsed.ok) return refuse("invalid_key_format", `Invalid API key: ${parsed.reason}.`);
   const key = await deps.cache.keyByHash(hashKey(request.key));
@@ -66,23 +76,21 @@ export async function verifyKey(
   const workspace = await deps.cache.workspace(key.workspaceId);
   if (!workspace) return refuse("not_found", NOT_FOUND);
 
-  const finish = (outcome: VerifyOutcome) => {
-    deps.usage.count(key.id, outcome.code, deps.now);
-    return outcome;
-  };
   const refused = checkKeyUse(key, {
     now: deps.now,
     keysEnabled: workspace.keysEnabled,
     origin: request.origin,
     ip: request.ip,
   });
-  if (refused) return finish(refuse(refused.code, refused.message, key, workspace));
+  if (refused) return counted(deps, key, refuse(refused.code, refused.message, key, workspace));
   const missing = request.requiredScopes.find((scope) => !holdsScope(key.scopes, scope));
-  if (missing) return finish(refuse("insufficient_scope", `The key lacks the ${missing} scope.`, key, workspace));
+  if (missing) {
+    return counted(deps, key, refuse("insufficient_scope", `The key lacks the ${missing} scope.`, key, workspace));
+  }
 
   const ratelimit = await deps.limits.consume("key", key.id, effectiveLimit(key));
   if (!ratelimit.allowed) {
-    return finish({
+    return counted(deps, key, {
       code: "rate_limit_exceeded",
       message: "The key's rate limit is exhausted.",
       key,
@@ -92,5 +100,5 @@ export async function verifyKey(
   }
   // Only a successful verification counts as a use.
   deps.usage.touch(key.id, deps.now);
-  return finish({ code: "VALID", message: "The key is valid.", key, workspace, ratelimit });
+  return counted(deps, key, { code: "VALID", message: "The key is valid.", key, workspace, ratelimit });
 }
