@@ -3,6 +3,7 @@ import type { App } from "../app";
 import { bodyTooLarge, MAX_BODY_BYTES } from "./body-plugin";
 import { createFastVerify } from "./fast-verify";
 import { newRequestMeta } from "./request-meta";
+import { createWriteBatch } from "./write-batch";
 
 // node:http → Keyward. POST /graphql bodies are read once here so the fast path
 // (fast-verify.ts) can answer persisted verifications; everything else goes to
@@ -41,8 +42,32 @@ async function viaYoga(app: App, req: IncomingMessage, res: ServerResponse, body
   res.end(Buffer.from(await response.arrayBuffer()));
 }
 
+function unexpected(app: App, res: ServerResponse, error: unknown) {
+  app.deps.logger.error({ err: error }, "unexpected error in the HTTP handler");
+  if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
+  res.end(
+    JSON.stringify({
+      errors: [{ message: "Unexpected error.", extensions: { code: "INTERNAL_SERVER_ERROR", http: { status: 500 } } }],
+    }),
+  );
+}
+
 export function createNodeHandler(app: App) {
   const fast = createFastVerify(app.deps);
+  const write = createWriteBatch({
+    written: ({ status, meta }) =>
+      app.deps.logger.info(
+        {
+          requestId: meta.id,
+          method: "POST",
+          path: "/graphql",
+          status,
+          ms: Math.round((performance.now() - meta.startedAt) * 10) / 10,
+        },
+        "request",
+      ),
+    failed: (error, res) => unexpected(app, res, error),
+  });
   return async (req: IncomingMessage, res: ServerResponse) => {
     const isGraphqlPost =
       req.method === "POST" &&
@@ -65,31 +90,17 @@ export function createNodeHandler(app: App) {
       const meta = newRequestMeta(typeof given === "string" ? given : null, { req });
       const answer = await fast(body, headerSource(req), meta, app.deps.config.publicUrl ?? origin);
       if (answer) {
-        res.writeHead(answer.status, { "content-type": "application/json; charset=utf-8", "x-request-id": meta.id });
-        res.end(answer.body);
-        app.deps.logger.info(
-          {
-            requestId: meta.id,
-            method: "POST",
-            path: "/graphql",
-            status: answer.status,
-            ms: Math.round((performance.now() - meta.startedAt) * 10) / 10,
-          },
-          "request",
-        );
+        write(res, {
+          status: answer.status,
+          headers: { "content-type": "application/json; charset=utf-8", "x-request-id": meta.id },
+          body: answer.body,
+          meta,
+        });
         return;
       }
       await viaYoga(app, req, res, body);
     } catch (error) {
-      app.deps.logger.error({ err: error }, "unexpected error in the HTTP handler");
-      if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
-      res.end(
-        JSON.stringify({
-          errors: [
-            { message: "Unexpected error.", extensions: { code: "INTERNAL_SERVER_ERROR", http: { status: 500 } } },
-          ],
-        }),
-      );
+      unexpected(app, res, error);
     }
   };
 }
