@@ -18,6 +18,8 @@ import { freePort, startServer } from "../test/helpers/processes";
 const KEYS = Number(process.env.BENCH_KEYS ?? 100_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const CONNECTIONS = 64;
+// Latency without a 64-deep queue: the same mix with fewer callers in flight.
+const FEW_CONNECTIONS = 16;
 // The SDK's own document: what real clients send, and what the fast path knows.
 const QUERY = VerifyApiKeyDocument.toString();
 // Any other document takes the general path through Yoga; measured too, for comparison.
@@ -96,16 +98,36 @@ interface Figures {
   p99: number;
   errors: number;
   non2xx: number;
+  /** The server process's CPU time (user + system) per answered request, when its pid is known. */
+  cpuUs: number;
 }
 
-async function drive(url: string, token: string, payloads: string[], seconds: number): Promise<Figures> {
+/** User + system CPU time of a process so far, in ms (from /proc; 100 ticks per second). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+interface Target {
+  url: string;
+  /** The process answering, for its CPU time. */
+  pid: number | undefined;
+  token: string;
+}
+
+async function drive(
+  target: Target,
+  payloads: string[],
+  { seconds, connections = CONNECTIONS }: { seconds: number; connections?: number },
+): Promise<Figures> {
   let next = 0;
+  const cpuBefore = target.pid ? cpuMs(target.pid) : Number.NaN;
   const result = await autocannon({
-    url: `${url}/graphql`,
-    connections: CONNECTIONS,
+    url: `${target.url}/graphql`,
+    connections,
     duration: seconds,
     method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    headers: { "content-type": "application/json", authorization: `Bearer ${target.token}` },
     requests: [
       {
         setupRequest: (request) => {
@@ -115,12 +137,14 @@ async function drive(url: string, token: string, payloads: string[], seconds: nu
       },
     ],
   });
+  const cpuAfter = target.pid ? cpuMs(target.pid) : Number.NaN;
   return {
     rps: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
     errors: result.errors,
     non2xx: result.non2xx,
+    cpuUs: ((cpuAfter - cpuBefore) * 1000) / result.requests.total,
   };
 }
 
@@ -165,19 +189,24 @@ async function main() {
       NODE_ENV: "production",
       LOG_LEVEL: "warn",
     });
+    const floorTarget: Target = { url: floorUrl, pid: floor.pid, token: seeded.verifier };
+    const keywardTarget: Target = { url: keyward.url, pid: serverPid(keyward.process.pid), token: seeded.verifier };
     try {
       // Warm-up: JIT, caches (every key once), connection pools.
-      await drive(keyward.url, seeded.verifier, payloads, 5);
-      await drive(floorUrl, seeded.verifier, payloads, 3);
+      await drive(keywardTarget, payloads, { seconds: 5 });
+      await drive(floorTarget, payloads, { seconds: 3 });
 
-      const floorFigures = await drive(floorUrl, seeded.verifier, payloads, SECONDS);
-      const keywardFigures = await drive(keyward.url, seeded.verifier, payloads, SECONDS);
-      const rss = rssMb(serverPid(keyward.process.pid));
-      const yogaFigures = await drive(keyward.url, seeded.verifier, adHoc, SECONDS);
+      const floorFigures = await drive(floorTarget, payloads, { seconds: SECONDS });
+      const keywardFigures = await drive(keywardTarget, payloads, { seconds: SECONDS });
+      const rss = rssMb(keywardTarget.pid);
+      const yogaFigures = await drive(keywardTarget, adHoc, { seconds: SECONDS });
+      const few = { seconds: Math.ceil(SECONDS / 2), connections: FEW_CONNECTIONS };
+      const floorFew = await drive(floorTarget, payloads, few);
+      const keywardFew = await drive(keywardTarget, payloads, few);
 
       const row = (name: string, f: Figures) =>
-        `${name.padEnd(16)} ${f.rps.toFixed(0).padStart(8)} req/s   p50 ${String(f.p50).padStart(4)} ms   p99 ${String(f.p99).padStart(4)} ms   errors ${f.errors}   non-2xx ${f.non2xx}`;
-      const ratio = (f: Figures) => `${((f.rps / floorFigures.rps) * 100).toFixed(1)}%`;
+        `${name.padEnd(16)} ${f.rps.toFixed(0).padStart(8)} req/s   p50 ${String(f.p50).padStart(4)} ms   p99 ${String(f.p99).padStart(4)} ms   server CPU ${f.cpuUs.toFixed(0).padStart(4)} µs/req   errors ${f.errors}   non-2xx ${f.non2xx}`;
+      const ratio = (f: Figures, floor = floorFigures) => `${((f.rps / floor.rps) * 100).toFixed(1)}%`;
       console.log(
         `\nverifyApiKey, ${KEYS} keys, ${CONNECTIONS} connections, ${SECONDS} s each (80% valid, 10% revoked, 10% malformed)`,
       );
@@ -189,6 +218,10 @@ async function main() {
       );
       console.log(`                 ${ratio(yogaFigures)} with an ad-hoc document, through Yoga's full pipeline`);
       console.log(`keyward p99 ${keywardFigures.p99} ms (target ≤ 5 ms); keyward RSS ${rss} MB after the SDK run`);
+      console.log(`\nthe same mix with ${FEW_CONNECTIONS} connections, ${few.seconds} s each`);
+      console.log(row("floor", floorFew));
+      console.log(row("keyward (SDK)", keywardFew));
+      console.log(`ratio            ${ratio(keywardFew, floorFew)}; keyward p99 ${keywardFew.p99} ms`);
     } finally {
       // Graceful stop (flushes usage, closes the database); SIGKILL if it hangs.
       keyward.process.kill("SIGTERM");
