@@ -1,5 +1,10 @@
+import { getDomain } from "tldts";
+
 // Allowed origins for publishable keys: exact origins (https://app.example.com,
 // http://localhost:3000) or one leading wildcard label (https://*.example.com).
+// A wildcard must sit on a registrable domain: *.co.uk or *.github.io would let
+// anyone who registers a name there use the key (public suffix list via tldts,
+// private suffixes such as github.io included).
 
 const ORIGIN_SHAPE = /^https?:\/\/(\*\.)?([a-z0-9-]+(\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])(:\d{1,5})?\/?$/i;
 
@@ -25,8 +30,12 @@ export function normaliseOrigin(value: string): OriginCheck {
   if (!ORIGIN_SHAPE.test(value) || url.pathname !== "/" || url.search || url.hash) {
     return bad("must be only scheme, host and optional port (no path, query or fragment)");
   }
-  if (wildcard && url.hostname.split(".").length < 3)
-    return bad("wildcards need a registrable domain, as in *.example.com");
+  if (wildcard) {
+    const parent = url.hostname.slice("wildcard-placeholder.".length);
+    if (getDomain(parent, { allowPrivateDomains: true }) === null) {
+      return bad(`needs a registrable domain after *. (${parent} is a public suffix), as in https://*.example.com`);
+    }
+  }
   const origin = `${url.protocol}//${url.host}`;
   return { ok: true, origin: wildcard ? origin.replace("wildcard-placeholder.", "*.") : origin };
 }

@@ -130,6 +130,12 @@ describe("createApiKey refuses bad input and writes nothing", () => {
       "validation_failed",
       "allowedOrigins",
     ],
+    [
+      "a wildcard on a public suffix (*.co.uk)",
+      () => ({ ...publishable(), allowedOrigins: ["https://*.co.uk"] }),
+      "validation_failed",
+      "allowedOrigins",
+    ],
     ["CIDR 10.0.0.0/33", () => ({ ...base(), allowedIps: ["10.0.0.0/33"] }), "validation_failed", "allowedIps"],
     ["address 999.1.1.1", () => ({ ...base(), allowedIps: ["999.1.1.1"] }), "validation_failed", "allowedIps"],
     ["expiry in the past", () => ({ ...base(), expiresAt: pastIso() }), "validation_failed", "expiresAt"],

@@ -186,6 +186,10 @@ describe("normaliseOrigin", () => {
     ["https://*.example.com/", "https://*.example.com"],
     ["http://*.example.com:3000", "http://*.example.com:3000"],
     ["https://*.Example.COM", "https://*.example.com"],
+    ["https://*.example.co.uk", "https://*.example.co.uk"],
+    ["https://*.app.example.com", "https://*.app.example.com"],
+    ["https://*.someone.github.io", "https://*.someone.github.io"],
+    ["https://*.corp.internal", "https://*.corp.internal"],
   ])("accepts %s as %s", (input, origin) => {
     expect(normaliseOrigin(input)).toEqual({ ok: true, origin });
   });
@@ -216,6 +220,11 @@ describe("normaliseOrigin", () => {
     "*",
     "https://*",
     "https://*.com",
+    "https://*.co.uk",
+    "https://*.com.au",
+    "https://*.github.io",
+    "https://*.herokuapp.com",
+    "http://*.localhost:3000",
     "https://*.example.com/path",
     "https://a.*.example.com",
     "https://*.*.example.com",
