@@ -92,7 +92,12 @@ export function createNodeHandler(app: App) {
       if (answer) {
         write(res, {
           status: answer.status,
-          headers: { "content-type": "application/json; charset=utf-8", "x-request-id": meta.id },
+          headers: {
+            "content-type": "application/json; charset=utf-8",
+            // Stated, so the answer is not sent chunked (writeHead comes before end).
+            "content-length": Buffer.byteLength(answer.body),
+            "x-request-id": meta.id,
+          },
           body: answer.body,
           meta,
         });

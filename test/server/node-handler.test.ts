@@ -1,5 +1,5 @@
 import { createServer, request, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, connect } from "node:net";
 import { createClient, type KeywardClient, VerifyApiKeyDocument } from "@keyward/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createNodeHandler } from "../../server/http/node-handler";
@@ -78,6 +78,8 @@ describe("the node:http handler", () => {
     });
     expect(response.status).toBe(200);
     expect(response.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    expect(response.headers.get("transfer-encoding")).toBeNull();
+    expect(Number(response.headers.get("content-length"))).toBeGreaterThan(0);
     expect(((await response.json()) as { data: { verifyApiKey: { code: string } } }).data.verifyApiKey.code).toBe(
       "VALID",
     );
@@ -166,5 +168,77 @@ describe("the node:http handler", () => {
     expect(parsed.errors[0]?.extensions.code).toBe("validation_failed");
     expect(parsed.errors[0]?.message).toContain("exceeds");
     expect(parsed.errors[0]?.extensions.docUrl).toBe(`${url}/docs/errors#validation_failed`);
+  });
+
+  // Fast-path answers are written in one burst per event-loop turn (write-batch.ts):
+  // each must still reach its own request, in order on a pipelined connection.
+  it("answers pipelined verifications on one connection each with its own answer, in order", async () => {
+    const order = ["revoked", "valid", "malformed", "unknown", "valid"];
+    const codes = { valid: "VALID", revoked: "invalid_api_key", malformed: "invalid_key_format", unknown: "not_found" };
+    const requests = order.map((which, i) => {
+      const body = JSON.stringify({
+        query: VerifyApiKeyDocument.toString(),
+        variables: { input: { key: keys[which] } },
+      });
+      return [
+        "POST /graphql HTTP/1.1",
+        `Host: ${new URL(url).host}`,
+        "Content-Type: application/json",
+        `Authorization: Bearer ${verifier}`,
+        `X-Request-Id: pipelined-${i}`,
+        `Content-Length: ${Buffer.byteLength(body)}`,
+        "",
+        body,
+      ].join("\r\n");
+    });
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(new URL(url).port), "127.0.0.1");
+      let text = "";
+      socket.on("data", (chunk: Buffer) => {
+        text += chunk.toString("utf8");
+        if ((text.match(/HTTP\/1\.1 /g) ?? []).length === order.length && text.endsWith("}")) {
+          socket.end();
+          resolve(text);
+        }
+      });
+      socket.on("error", reject);
+      // All of them in one write: the server reads them in the same turn.
+      socket.write(requests.join(""));
+    });
+    const answers = raw.split(/(?=HTTP\/1\.1 )/).map((part) => ({
+      id: /x-request-id: (\S+)/i.exec(part)?.[1],
+      code: /"code":"(\w+)"/.exec(part)?.[1],
+    }));
+    expect(answers).toEqual(
+      order.map((which, i) => ({ id: `pipelined-${i}`, code: codes[which as keyof typeof codes] })),
+    );
+  });
+
+  it("answers 200 concurrent verifications on separate connections each with its own answer", async () => {
+    const kinds = ["valid", "revoked", "unknown", "malformed"] as const;
+    const codes = { valid: "VALID", revoked: "invalid_api_key", malformed: "invalid_key_format", unknown: "not_found" };
+    const results = await Promise.all(
+      Array.from({ length: 200 }, async (_, i) => {
+        const which = kinds[i % kinds.length] ?? "valid";
+        const response = await fetch(`${url}/graphql`, {
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            authorization: `Bearer ${verifier}`,
+            "x-request-id": `concurrent-${i}`,
+          },
+          body: JSON.stringify({ query: VerifyApiKeyDocument.toString(), variables: { input: { key: keys[which] } } }),
+        });
+        const body = (await response.json()) as { data: { verifyApiKey: { code: string } } };
+        return {
+          i,
+          id: response.headers.get("x-request-id"),
+          code: body.data.verifyApiKey.code,
+          expected: codes[which],
+        };
+      }),
+    );
+    for (const r of results)
+      expect(r).toEqual({ i: r.i, id: `concurrent-${r.i}`, code: r.expected, expected: r.expected });
   });
 });
