@@ -1,22 +1,31 @@
 import pg from "pg";
 import type { Logger } from "pino";
+import type { Prisma } from "../generated/prisma/client";
 import type { KeyCache } from "./cache";
 
-// Tells every Keyward instance that a key or workspace changed. With PostgreSQL,
-// through LISTEN/NOTIFY on the database they already share (a revocation reaches
-// other instances in milliseconds); with the embedded database there is only this
-// process. If the listening connection drops, the cache is cleared on reconnect,
-// since messages may have been missed meanwhile.
+// Tells every Keyward instance that a key or workspace changed. The change's own
+// transaction announces it (pg_notify): PostgreSQL delivers a notification sent
+// inside a transaction when, and only if, it commits, so no committed revocation
+// can go unannounced and no rolled-back one is announced. Each instance listens
+// on the database they already share and drops the cache entries named; the
+// instance that made the change also drops them itself before answering. If the
+// listening connection drops, the cache is cleared on reconnect, since messages
+// may have been missed meanwhile. The embedded database has only this process.
 
 export type Invalidation = { kind: "keys"; hashes: string[] } | { kind: "workspace"; id: string };
 
 export interface InvalidationBus {
-  /** Invalidates here at once, then tells the other instances. */
-  publish(message: Invalidation): Promise<void>;
+  /** Drops the entries here, at once; other instances hear of it from the change's transaction. */
+  invalidate(message: Invalidation): void;
   close(): Promise<void>;
 }
 
 const CHANNEL = "keyward_invalidate";
+
+/** Inside the transaction that makes the change: every instance hears of it once it commits. */
+export async function announce(tx: Prisma.TransactionClient, message: Invalidation): Promise<void> {
+  await tx.$executeRaw`SELECT pg_notify(${CHANNEL}, ${JSON.stringify(message)})`;
+}
 
 function apply(cache: KeyCache, message: Invalidation) {
   if (message.kind === "keys") cache.invalidateKeys(message.hashes);
@@ -25,7 +34,7 @@ function apply(cache: KeyCache, message: Invalidation) {
 
 export function localBus(cache: KeyCache): InvalidationBus {
   return {
-    publish: async (message) => apply(cache, message),
+    invalidate: (message) => apply(cache, message),
     close: async () => {},
   };
 }
@@ -34,8 +43,6 @@ export async function postgresBus(url: string, cache: KeyCache, logger: Logger):
   let closed = false;
   let listener: pg.Client | undefined;
   let retry: NodeJS.Timeout | undefined;
-  const sender = new pg.Pool({ connectionString: url, max: 2 });
-  sender.on("error", () => {});
 
   const connect = async (reconnecting: boolean): Promise<void> => {
     const client = new pg.Client({ connectionString: url });
@@ -73,20 +80,11 @@ export async function postgresBus(url: string, cache: KeyCache, logger: Logger):
 
   await connect(false);
   return {
-    async publish(message) {
-      apply(cache, message);
-      try {
-        await sender.query("SELECT pg_notify($1, $2)", [CHANNEL, JSON.stringify(message)]);
-      } catch (error) {
-        // The change is committed and this instance is correct; others fall back on cache TTLs.
-        logger.error({ err: error }, "could not broadcast a cache invalidation");
-      }
-    },
+    invalidate: (message) => apply(cache, message),
     async close() {
       closed = true;
       if (retry) clearTimeout(retry);
       await listener?.end().catch(() => {});
-      await sender.end().catch(() => {});
     },
   };
 }

@@ -16,6 +16,7 @@ import {
   reasonSchema,
   scopesSchema,
 } from "./input";
+import { announce } from "./invalidation";
 import { keyStatus } from "./status";
 
 export type { KeyManager } from "./grants";
@@ -109,6 +110,8 @@ export async function createApiKey(tx: Tx, caller: KeyManager, input: unknown, n
     },
     now,
   );
+  // The new key's hash may sit in a negative cache from an earlier probe.
+  await announce(tx, { kind: "keys", hashes: [created.apiKey.hash] });
   return ok(created);
 }
 
@@ -156,6 +159,7 @@ export async function updateApiKey(
       },
       now,
     );
+    await announce(tx, { kind: "keys", hashes: [key.hash] });
     return row;
   });
   return ok(updated);
@@ -226,6 +230,7 @@ export async function rollApiKey(
     },
     now,
   );
+  await announce(tx, { kind: "keys", hashes: [key.hash, created.apiKey.hash] });
   return ok(created);
 }
 
@@ -259,6 +264,7 @@ export async function revokeApiKey(
       },
       now,
     );
+    await announce(tx, { kind: "keys", hashes: [key.hash] });
     return ok(await tx.apiKey.findUniqueOrThrow({ where: { id: key.id } }));
   });
 }
@@ -277,6 +283,7 @@ export async function setKeysEnabled(db: Db, actor: Actor, workspaceId: string, 
       },
       now,
     );
+    await announce(tx, { kind: "workspace", id: workspaceId });
     return workspace;
   });
 }

@@ -233,8 +233,9 @@ builder.mutationFields((t) => ({
       const created = await mintOnce(ctx, caller, "createApiKey", input, (tx) =>
         createApiKey(tx, manager, input, ctx.now),
       );
-      // The new key's hash may sit in a negative cache (here or elsewhere) from an earlier probe.
-      await ctx.keys.bus.publish({ kind: "keys", hashes: [created.apiKey.hash] });
+      // The new key's hash may sit in this instance's negative cache from an earlier probe;
+      // other instances hear of it from the transaction (keys/invalidation.ts).
+      ctx.keys.bus.invalidate({ kind: "keys", hashes: [created.apiKey.hash] });
       return created;
     },
   }),
@@ -246,7 +247,7 @@ builder.mutationFields((t) => ({
       const { caller, apiKey } = unwrap(await requireApiKey(ctx, String(input.id), "keys:write"));
       const { id: _id, ...changes } = input;
       const updated = unwrap(await updateApiKey(ctx.db, keyManager(caller), apiKey, changes, ctx.now));
-      await ctx.keys.bus.publish({ kind: "keys", hashes: [apiKey.hash] });
+      ctx.keys.bus.invalidate({ kind: "keys", hashes: [apiKey.hash] });
       return updated;
     },
   }),
@@ -262,7 +263,7 @@ builder.mutationFields((t) => ({
         rollApiKey(tx, manager, apiKey, input, ctx.now),
       );
       ctx.loaders.apiKey.clear(apiKey.id);
-      await ctx.keys.bus.publish({ kind: "keys", hashes: [apiKey.hash, rolled.apiKey.hash] });
+      ctx.keys.bus.invalidate({ kind: "keys", hashes: [apiKey.hash, rolled.apiKey.hash] });
       return rolled;
     },
   }),
@@ -274,7 +275,7 @@ builder.mutationFields((t) => ({
       const { caller, apiKey } = unwrap(await requireApiKey(ctx, String(input.id), "keys:write"));
       const revoked = unwrap(await revokeApiKey(ctx.db, keyManager(caller), apiKey, { reason: input.reason }, ctx.now));
       // Before answering: once revokeApiKey returns, this instance never accepts the key again.
-      await ctx.keys.bus.publish({ kind: "keys", hashes: [apiKey.hash] });
+      ctx.keys.bus.invalidate({ kind: "keys", hashes: [apiKey.hash] });
       return revoked;
     },
   }),
@@ -293,7 +294,7 @@ builder.mutationFields((t) => ({
       }
       ctx.loaders.workspace.clear(caller.workspace.id);
       const workspace = await setKeysEnabled(ctx.db, caller.actor, caller.workspace.id, input.enabled, ctx.now);
-      await ctx.keys.bus.publish({ kind: "workspace", id: workspace.id });
+      ctx.keys.bus.invalidate({ kind: "workspace", id: workspace.id });
       return workspace;
     },
   }),

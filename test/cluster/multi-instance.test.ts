@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { createClient, type KeywardClient } from "@keyward/sdk";
+import { createClient, type KeywardClient, KeywardError } from "@keyward/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openTestDatabase, type TestDatabase } from "../helpers/db";
 import { type Child, type ServerProcess, startRedis, startServer, waitFor } from "../helpers/processes";
@@ -75,6 +75,45 @@ describe("two instances sharing PostgreSQL and Redis", () => {
       return code === "invalid_api_key";
     }, 5_000);
     expect(seenOnB - revokedAt).toBeLessThan(1_000);
+  });
+
+  it("an update, a roll and the key switch on A reach B's cache within one second", async () => {
+    const target = await createKey(["service.forms.read"]);
+    const check = async (via: KeywardClient) =>
+      (await via.verifyApiKey({ input: { key: target.secret, requiredScopes: ["service.forms.read"] } })).verifyApiKey
+        .code;
+    expect(await check(verifierB)).toBe("VALID");
+    const seenOnB = async (code: string) => {
+      const changedAt = Date.now();
+      await waitFor(async () => (await check(verifierB)) === code, 5_000);
+      expect(Date.now() - changedAt).toBeLessThan(1_000);
+    };
+
+    // Update: the scope is taken away.
+    await ownerA.updateApiKey({ input: { id: target.id, scopes: [] } });
+    await seenOnB("insufficient_scope");
+
+    // Roll with no grace: the old key stops at once.
+    await ownerA.updateApiKey({ input: { id: target.id, scopes: ["service.forms.read"] } });
+    await seenOnB("VALID");
+    const { rollApiKey } = await ownerA.rollApiKey({ input: { id: target.id, gracePeriodSeconds: 0 } });
+    await seenOnB("key_expired");
+
+    // The workspace switch, on the successor. The verifier belongs to the same
+    // workspace, so B refuses the call itself: its error code is B's answer then.
+    const successor = rollApiKey.secret;
+    const onB = () =>
+      verify(verifierB, successor).then(
+        (result) => result.code,
+        (error: unknown) => (error instanceof KeywardError ? error.code : "unexpected"),
+      );
+    expect(await onB()).toBe("VALID");
+    await ownerA.setKeysEnabled({ input: { workspaceId, enabled: false } });
+    const switchedAt = Date.now();
+    await waitFor(async () => (await onB()) === "keys_disabled", 5_000);
+    expect(Date.now() - switchedAt).toBeLessThan(1_000);
+    await ownerA.setKeysEnabled({ input: { workspaceId, enabled: true } });
+    await waitFor(async () => (await onB()) === "VALID", 5_000);
   });
 
   it("a limit of N per window across both instances lets at most N through", async () => {
