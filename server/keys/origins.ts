@@ -6,6 +6,9 @@ import { getDomain } from "tldts";
 // anyone who registers a name there use the key (public suffix list via tldts,
 // private suffixes such as github.io included).
 
+// A wildcard origin is parsed with this label standing in for the `*`.
+const PLACEHOLDER = "wildcard-placeholder.";
+
 const ORIGIN_SHAPE = /^https?:\/\/(\*\.)?([a-z0-9-]+(\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])(:\d{1,5})?\/?$/i;
 
 export type OriginCheck = { ok: true; origin: string } | { ok: false; message: string };
@@ -14,7 +17,7 @@ export function normaliseOrigin(value: string): OriginCheck {
   const bad = (why: string): OriginCheck => ({ ok: false, message: `"${value.slice(0, 100)}" ${why}` });
   if (value.length > 253) return bad("is too long");
   const wildcard = value.includes("*");
-  const probe = wildcard ? value.replace("://*.", "://wildcard-placeholder.") : value;
+  const probe = wildcard ? value.replace("://*.", `://${PLACEHOLDER}`) : value;
   if (wildcard && (probe.includes("*") || !value.includes("://*."))) {
     return bad("may only use * as the whole first label, as in https://*.example.com");
   }
@@ -31,13 +34,13 @@ export function normaliseOrigin(value: string): OriginCheck {
     return bad("must be only scheme, host and optional port (no path, query or fragment)");
   }
   if (wildcard) {
-    const parent = url.hostname.slice("wildcard-placeholder.".length);
+    const parent = url.hostname.slice(PLACEHOLDER.length);
     if (getDomain(parent, { allowPrivateDomains: true }) === null) {
       return bad(`needs a registrable domain after *. (${parent} is a public suffix), as in https://*.example.com`);
     }
   }
   const origin = `${url.protocol}//${url.host}`;
-  return { ok: true, origin: wildcard ? origin.replace("wildcard-placeholder.", "*.") : origin };
+  return { ok: true, origin: wildcard ? origin.replace(PLACEHOLDER, "*.") : origin };
 }
 
 /** Does a browser's Origin header match an allowlist entry? */
