@@ -1,0 +1,64 @@
+import { randomUUID } from "node:crypto";
+import { PASSWORD } from "../app";
+import type { CallerName, World } from "./world";
+
+// Arguments for each root field: valid input, so that a refusal in the matrix is
+// the authorization rule speaking and never a validation error. Mutations get a
+// fresh target per cell. A root field without a recipe fails the matrix test, so
+// a new operation cannot be left out of docs/permissions.md.
+
+export interface Recipe {
+  args(world: World, caller: CallerName): Promise<Record<string, unknown>>;
+  /** Runs with a new session of the caller (the operation ends the session it runs in). */
+  ownSession?: boolean;
+}
+
+const input = (value: Record<string, unknown>) => ({ input: value });
+
+export const QUERY_RECIPES: Record<string, Recipe> = {
+  me: { args: async () => ({}) },
+  workspace: { args: async (w) => ({ id: w.workspace.id }) },
+  apiKey: { args: async (w) => ({ id: w.liveKey.id }) },
+  apiKeys: { args: async (w) => ({ workspaceId: w.workspace.id, environment: "LIVE" }) },
+  auditEvents: { args: async (w) => ({ workspaceId: w.workspace.id }) },
+};
+
+export const MUTATION_RECIPES: Record<string, Recipe> = {
+  signUp: {
+    args: async () =>
+      input({ email: `matrix.${randomUUID().slice(0, 8)}@example.com`, password: PASSWORD, name: "New" }),
+  },
+  signIn: { args: async (w) => input({ email: (await w.freshUser()).email, password: PASSWORD }) },
+  signOut: { args: async () => input({ allSessions: false }), ownSession: true },
+  createWorkspace: {
+    args: async () => input({ name: "Made in the matrix", slug: `made-${randomUUID().slice(0, 8)}` }),
+  },
+  addMember: {
+    args: async (w) => input({ workspaceId: w.workspace.id, email: (await w.freshUser()).email, role: "MEMBER" }),
+  },
+  updateMemberRole: {
+    args: async (w) => input({ workspaceId: w.workspace.id, userId: (await w.freshMember()).id, role: "MODERATOR" }),
+  },
+  removeMember: { args: async (w) => input({ workspaceId: w.workspace.id, userId: (await w.freshMember()).id }) },
+  setKeysEnabled: { args: async (w) => input({ workspaceId: w.workspace.id, enabled: true }) },
+  createApiKey: {
+    args: async (w) =>
+      input({ workspaceId: w.workspace.id, name: "made", type: "SECRET", environment: "LIVE", scopes: ["keys:read"] }),
+  },
+  updateApiKey: { args: async (w) => input({ id: (await w.freshKey()).id, name: "renamed" }) },
+  rollApiKey: { args: async (w) => input({ id: (await w.freshKey()).id, gracePeriodSeconds: 60 }) },
+  revokeApiKey: { args: async (w) => input({ id: (await w.freshKey()).id, reason: "matrix" }) },
+  verifyApiKey: { args: async (w) => input({ key: w.liveKey.secret }) },
+};
+
+/** Values for required arguments of fields below the root (e.g. ApiKey.usage). */
+export function fieldArgument(name: string, typeName: string): unknown {
+  const hour = 3600_000;
+  if (name === "from") return new Date(Date.now() - 24 * hour).toISOString();
+  if (name === "to") return new Date(Date.now() + hour).toISOString();
+  if (typeName === "Int") return 10;
+  if (typeName === "ID") return randomUUID();
+  if (typeName === "DateTime") return new Date().toISOString();
+  if (typeName === "Boolean") return true;
+  return "matrix";
+}
