@@ -25,12 +25,13 @@ export interface WorkspaceCaller {
   environment: Environment | null;
 }
 
-export function signedInUser(ctx: Pick<Context, "principal">): Result<User> {
+/** The signed-in user. A publishable key is told it is read-only only when the operation writes. */
+export function signedInUser(ctx: Pick<Context, "principal">, intent: "read" | "write" = "write"): Result<User> {
   const p = ctx.principal;
   if (p.kind === "user") return ok(p.user);
   if (p.kind === "invalid") return { ok: false, error: p.failure };
   if (p.kind === "key") {
-    return p.key.type === "PUBLISHABLE"
+    return p.key.type === "PUBLISHABLE" && intent === "write"
       ? publishableWrite()
       : fail("insufficient_permissions", "This operation needs a signed-in user, not an API key.");
   }

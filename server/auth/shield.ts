@@ -13,6 +13,12 @@ const signedIn = rule({ cache: "contextual" })((_parent, _args, ctx: Context) =>
   return user.ok ? true : apiError(user.error);
 });
 
+/** The same, for reads: a publishable key is not told it tried to write. */
+const signedInToRead = rule({ cache: "contextual" })((_parent, _args, ctx: Context) => {
+  const user = signedInUser(ctx, "read");
+  return user.ok ? true : apiError(user.error);
+});
+
 /** Anyone, except a caller who sent a credential that does not work: they should hear so. */
 const noBadCredential = rule({ cache: "contextual" })((_parent, _args, ctx: Context) =>
   ctx.principal.kind === "invalid" ? apiError(ctx.principal.failure) : true,
@@ -62,7 +68,7 @@ export const permissions = shield(
     Query: {
       me: noBadCredential,
       // The resolver checks membership itself, after validating "exactly one of id or slug".
-      workspace: signedIn,
+      workspace: signedInToRead,
       auditEvents: inWorkspace("audit:read", byWorkspaceIdArg),
       apiKey: onApiKey("keys:read", idArg),
       apiKeys: inWorkspace("keys:read", byWorkspaceIdArg),
