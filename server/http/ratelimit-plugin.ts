@@ -1,8 +1,8 @@
 import { type DocumentNode, Kind, type OperationDefinitionNode } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import type { Context } from "../context";
+import { effectiveLimit } from "../keys/input";
 import type { RateDecision } from "../keys/ratelimit";
-import { effectiveLimit } from "../keys/verify";
 import { apiError } from "../schema/result";
 import { requestMeta } from "./request-meta";
 

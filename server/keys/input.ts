@@ -16,6 +16,17 @@ export const DEFAULT_RATE_LIMITS = {
   PUBLISHABLE: { limit: 100, windowSeconds: 3600 },
 } as const;
 
+/** A key's own override, or the default for its type. */
+export function effectiveLimit(key: {
+  type: keyof typeof DEFAULT_RATE_LIMITS;
+  rateLimitLimit: number | null;
+  rateLimitWindowSeconds: number | null;
+}): { limit: number; windowSeconds: number } {
+  return key.rateLimitLimit && key.rateLimitWindowSeconds
+    ? { limit: key.rateLimitLimit, windowSeconds: key.rateLimitWindowSeconds }
+    : DEFAULT_RATE_LIMITS[key.type];
+}
+
 // NUL cannot be stored in PostgreSQL text or jsonb, and lone surrogates are not UTF-8.
 const cleanString = (value: string) => !value.includes("\u0000") && value.isWellFormed();
 
