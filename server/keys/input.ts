@@ -42,11 +42,13 @@ function cleanJson(value: unknown, depth: number): boolean {
 
 export const metadataSchema = z
   .record(z.string(), z.unknown(), { message: "must be a JSON object" })
-  .refine((value) => Buffer.byteLength(JSON.stringify(value)) <= METADATA_MAX_BYTES, {
-    message: `must be at most ${METADATA_MAX_BYTES} bytes as JSON`,
-  })
+  // Depth first: JSON.stringify recurses, and a value nested thousands deep overflows its stack.
   .refine((value) => cleanJson(value, 0), {
     message: "must be valid UTF-8 without NUL characters, at most 8 levels deep",
+    abort: true,
+  })
+  .refine((value) => Buffer.byteLength(JSON.stringify(value)) <= METADATA_MAX_BYTES, {
+    message: `must be at most ${METADATA_MAX_BYTES} bytes as JSON`,
   });
 
 export const scopesSchema = z

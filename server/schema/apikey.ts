@@ -27,6 +27,7 @@ import {
   UpdateApiKeyInput,
 } from "./apikey-inputs";
 import { ApiKeyStatusEnum, ApiKeyTypeEnum, EnvironmentEnum } from "./apikey-types";
+import { checkedPage, PAGE_SIZE } from "./pagination";
 import { apiError, unwrap } from "./result";
 import { UserRef } from "./user";
 import { WorkspaceRef } from "./workspace";
@@ -200,7 +201,7 @@ builder.queryFields((t) => ({
           ctx.now,
         );
         const connection = await resolveCursorConnection(
-          { args, toCursor: encodeCursor, defaultSize: 50, maxSize: 200 },
+          { args: checkedPage(args), toCursor: encodeCursor, defaultSize: PAGE_SIZE.default, maxSize: PAGE_SIZE.max },
           ({ before, after, limit, inverted }: ResolveCursorConnectionArgs) =>
             pageKeys(ctx.db, where, {
               after: parseCursor(after, "after"),

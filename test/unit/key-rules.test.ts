@@ -767,6 +767,12 @@ describe("metadataSchema", () => {
     expect(accepts({ a: nestArrays(30, "leaf") })).toBe(false);
     expect(accepts({ a: { b: [{ c: [{ d: [{ e: [{ f: 1 }] }] }] }] } })).toBe(false);
   });
+
+  it("refuses metadata nested 100,000 deep without a stack overflow (depth is checked before the size)", () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 100_000; i++) deep = { a: deep };
+    expect(accepts(deep)).toBe(false);
+  });
 });
 
 describe("createSecretBox", () => {
