@@ -131,6 +131,8 @@ builder.objectField(ApiKeyRef, "usage", (t) =>
     description:
       "Verification counts per hour and outcome in [from, to), at most 93 days. Written in batches every few seconds.",
     args: { from: t.arg({ type: "DateTime", required: true }), to: t.arg({ type: "DateTime", required: true }) },
+    // One query per key: under apiKeys(first: 100) it runs 100 times (server/http/cost.ts).
+    extensions: { cost: 1 },
     resolve: async (key, { from, to }, ctx) => {
       if (to <= from || to.getTime() - from.getTime() > MAX_RANGE_MS) {
         throw apiError({
