@@ -1,6 +1,7 @@
 import SchemaBuilder from "@pothos/core";
 import RelayPlugin from "@pothos/plugin-relay";
 import type { Context } from "./context";
+import { PAGE_SIZE_DESCRIPTION } from "./schema/pagination";
 
 // Configuration only: types live in schema/, one file per noun.
 export const builder = new SchemaBuilder<{
@@ -20,6 +21,8 @@ export const builder = new SchemaBuilder<{
     // `node` field would be one more door to keep tenant-tight.
     nodeQueryOptions: false,
     nodesQueryOptions: false,
+    firstArgOptions: { description: PAGE_SIZE_DESCRIPTION },
+    lastArgOptions: { description: PAGE_SIZE_DESCRIPTION },
   },
 });
 

@@ -50,6 +50,12 @@ const schema = z.object({
     .min(1, "must be at least 1")
     .max(1_000_000, "must be at most 1000000")
     .default(30),
+  KEYWARD_SIGNIN_ACCOUNT_LIMIT: z.coerce
+    .number({ message: "must be a number" })
+    .int("must be an integer")
+    .min(1, "must be at least 1")
+    .max(1_000_000, "must be at most 1000000")
+    .default(10),
   LOG_LEVEL: z
     .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
       message: "must be one of fatal, error, warn, info, debug, trace, silent",
@@ -70,6 +76,8 @@ export interface Config {
   sessionTtlMs: number;
   /** signIn/signUp attempts allowed per IP per 10 minutes. */
   authRateLimit: number;
+  /** Failed signIn attempts allowed per account (email, known or not) per 10 minutes. */
+  signInAccountLimit: number;
   logLevel: z.infer<typeof schema>["LOG_LEVEL"];
   production: boolean;
 }
@@ -103,6 +111,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     publicUrl: c.KEYWARD_PUBLIC_URL?.replace(/\/+$/, ""),
     sessionTtlMs: c.KEYWARD_SESSION_TTL_HOURS * 3600_000,
     authRateLimit: c.KEYWARD_AUTH_RATE_LIMIT,
+    signInAccountLimit: c.KEYWARD_SIGNIN_ACCOUNT_LIMIT,
     logLevel: c.LOG_LEVEL,
     production: c.NODE_ENV === "production",
   };

@@ -4,6 +4,7 @@ import { createYoga, type Plugin, type YogaServerInstance } from "graphql-yoga";
 import { permissions } from "./auth/shield";
 import { type AppDeps, buildContext, type Context } from "./context";
 import { bodyTooLarge, MAX_BODY_BYTES, useStrictJsonBody } from "./http/body-plugin";
+import { useDocumentDepthLimit } from "./http/depth-plugin";
 import { useCatalogErrors } from "./http/errors-plugin";
 import { useRateLimits } from "./http/ratelimit-plugin";
 import { requestMeta, type ServerContext, startRequest } from "./http/request-meta";
@@ -78,6 +79,7 @@ export function createKeywardYoga(deps: AppDeps & { ping: () => Promise<boolean>
       useRoutes({ ping: deps.ping }),
       useStrictJsonBody(),
       useCatalogErrors({ publicUrl: deps.config.publicUrl, production }),
+      useDocumentDepthLimit(),
       useRateLimits(),
       production && {
         onValidate({

@@ -3,7 +3,7 @@ import type { Context } from "../context";
 import { fail, ok, type Result } from "../errors";
 import type { ApiKey, Environment, Role, User, Workspace } from "../generated/prisma/client";
 import type { WorkspaceState } from "../keys/cache";
-import { holdsScope, isReadScope } from "../keys/scopes";
+import { effectiveScopes, holdsScope, isReadScope } from "../keys/scopes";
 import { isUuid } from "../loaders";
 import { type Permission, permissionsOf, roleAllows } from "./permissions";
 
@@ -16,6 +16,8 @@ export interface WorkspaceCaller {
   actor: Actor;
   /** The signed-in user; null when an API key is calling. */
   user: User | null;
+  /** The calling key; null when a user is calling. */
+  key: ApiKey | null;
   /** Role for role-based rules: platform admins act as OWNER; keys as ADMIN within their scopes. */
   role: Role;
   /** Scopes the caller holds, so it can grant no more than these. */
@@ -70,7 +72,8 @@ async function keyCaller(
   if ((ref.id && ref.id !== own.id) || (ref.slug && ref.slug !== own.slug) || (!ref.id && !ref.slug)) {
     return fail("workspace_access_denied", "This API key belongs to another workspace.");
   }
-  if (!holdsScope(key.scopes, permission)) {
+  const held = effectiveScopes(key);
+  if (!holdsScope(held, permission)) {
     return fail("insufficient_scope", `This API key lacks the ${permission} scope.`);
   }
   const workspace = await ctx.loaders.workspace.load(own.id);
@@ -79,8 +82,9 @@ async function keyCaller(
     workspace,
     actor: { type: "api_key", id: key.id, ip: ctx.ip },
     user: null,
+    key,
     role: "ADMIN",
-    held: key.scopes,
+    held,
     platformAdmin: false,
     environment: key.environment,
   });
@@ -111,6 +115,7 @@ export async function requireWorkspace(
     workspace,
     actor: { type: "user", id: user.value.id, ip: ctx.ip },
     user: user.value,
+    key: null,
     role,
     held: platformAdmin ? ["*"] : permissionsOf(role),
     platformAdmin,

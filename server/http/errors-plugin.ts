@@ -12,6 +12,18 @@ import { requestMeta } from "./request-meta";
 
 type ErrorExtensions = Record<string, unknown> & { code?: unknown; http?: { status?: number } };
 
+// graphql-js: `Variable "$input" got invalid value <the value, printed>[ at "input.path"]; <problem>`.
+// The printed value may hold anything the caller sent, so the last "; " is the split.
+const BAD_VARIABLE = /^(Variable "\$[^"]+" got invalid value )([\s\S]*); ([\s\S]*)$/;
+
+/** Production: the variable and the problem, without the printed input. */
+function withoutDump(message: string): string {
+  const match = BAD_VARIABLE.exec(message);
+  if (!match) return message;
+  const at = / at "[^"]*"$/.exec(match[2] ?? "")?.[0] ?? "";
+  return `${match[1]}…${at}; ${match[3]}`;
+}
+
 export function normalise(error: GraphQLError, base: string, requestId: string, production: boolean): GraphQLError {
   const ext = { ...(error.extensions as ErrorExtensions) };
   // Internals never leave the server: Yoga's flags and the original exception.
@@ -39,7 +51,7 @@ export function normalise(error: GraphQLError, base: string, requestId: string, 
     ext.http = { status: catalog[ext.code].status };
     ext.docUrl = base + docPath(ext.code);
     // Field suggestions ("Did you mean …?") describe the schema; production hides it.
-    if (production) message = message.replace(/ Did you mean .*\?$/, "");
+    if (production) message = withoutDump(message.replace(/ Did you mean .*\?$/, ""));
   }
   return new GraphQLError(message, {
     nodes: error.nodes,
@@ -75,7 +87,11 @@ export function useCatalogErrors(options: { publicUrl: string | undefined; produ
       if (Array.isArray(result) || !("errors" in result) || !result.errors?.length) return;
       const base = options.publicUrl ?? new URL(request.url).origin;
       const { id } = requestMeta(request);
-      const errors = result.errors.map((e) =>
+      // A request refused before execution (parse, validation, variables) lists one error per
+      // problem: every missing field of an input type, with its type. In production that is
+      // a map of the schema, so only the first problem is named.
+      const refused = options.production && result.data === undefined;
+      const errors = (refused ? result.errors.slice(0, 1) : result.errors).map((e) =>
         normalise(e instanceof GraphQLError ? e : new GraphQLError(String(e)), base, id, options.production),
       );
       // Yoga strips extensions.http from the body; Keyward's contract keeps it, so

@@ -13,6 +13,16 @@ export interface AuthSettings {
   sessionTtlMs: number;
 }
 
+/**
+ * Counts sign-in attempts per account. An attempt is taken before the password is
+ * checked, for known and unknown emails alike, so the limit says nothing about which
+ * accounts exist; a successful sign-in gives its attempt back.
+ */
+export interface AttemptGate {
+  take(email: string): Promise<{ allowed: boolean; retryAfterSeconds: number }>;
+  giveBack(email: string): Promise<void>;
+}
+
 export interface Authenticated {
   token: string;
   user: User;
@@ -81,15 +91,25 @@ export async function signUp(
 export async function signIn(
   db: Db,
   settings: AuthSettings,
+  attempts: AttemptGate,
   input: unknown,
   ip: string | null,
   now: Date,
 ): Promise<Result<Authenticated>> {
   const valid = validate(signInInput, input);
   if (!valid.ok) return valid;
-  const user = await db.user.findUnique({ where: { email: valid.value.email.trim().toLowerCase() } });
+  const address = valid.value.email.trim().toLowerCase();
+  const attempt = await attempts.take(address);
+  if (!attempt.allowed) {
+    return fail(
+      "rate_limit_exceeded",
+      `Too many sign-in attempts for this account; retry in ${attempt.retryAfterSeconds} s.`,
+    );
+  }
+  const user = await db.user.findUnique({ where: { email: address } });
   const matches = await verifyPassword(user?.passwordHash ?? (await dummyHash()), valid.value.password);
   if (!user || !matches) return fail("authentication_required", "Email or password is incorrect.");
+  await attempts.giveBack(address);
   const token = await db.$transaction(async (tx) => {
     const token = await openSession(tx, user.id, settings, ip, now);
     await recordAudit(

@@ -1,7 +1,8 @@
 import type { Actor } from "../audit/log";
 import type { Failure } from "../errors";
-import type { Environment } from "../generated/prisma/client";
-import { ALL_SCOPES, holdsScope, isReadScope, isServiceScope } from "./scopes";
+import type { ApiKey, Environment } from "../generated/prisma/client";
+import type { Limit } from "./ratelimit";
+import { ALL_SCOPES, holdsScope, isPublishableScope, isServiceScope } from "./scopes";
 
 // What a caller may put on a key: no scope it does not hold itself, publishable
 // keys read-only and origin-bound, and only its own environment.
@@ -16,6 +17,8 @@ export interface KeyManager {
   environment: Environment | null;
   /** Users with keys:write may grant service scopes; keys only those they hold. */
   grantsServiceScopes: boolean;
+  /** Set for key callers: their own rate limit, which no key they touch may exceed. */
+  rate: Limit | null;
 }
 
 export interface KeySettings {
@@ -49,13 +52,50 @@ export function checkGrant(caller: KeyManager, scopes: readonly string[]): Failu
   return null;
 }
 
+/**
+ * No faster keys: a key caller gives no key (itself included) a larger limit or a
+ * higher rate than its own, or one key could mint or update another past its own
+ * limit. Users are bounded by the input rules only.
+ */
+export function checkRate(caller: KeyManager, rate: Limit): Failure | null {
+  const own = caller.rate;
+  if (!own) return null;
+  // Requests per second compared by cross-multiplying, to stay in integers.
+  if (rate.limit > own.limit || rate.limit * own.windowSeconds > own.limit * rate.windowSeconds) {
+    return {
+      code: "insufficient_permissions",
+      message: `rateLimit: a key cannot give a key more than its own limit (${own.limit} per ${own.windowSeconds} s).`,
+      field: "rateLimit",
+    };
+  }
+  return null;
+}
+
+/** What a key may change about itself; limits, scopes, allowlists and expiry are someone else's call. */
+const SELF_EDITABLE = new Set(["name", "metadata"]);
+
+export function checkSelfChange(
+  caller: KeyManager,
+  key: Pick<ApiKey, "id">,
+  changed: readonly string[],
+): Failure | null {
+  if (caller.actor.type !== "api_key" || caller.actor.id !== key.id) return null;
+  const locked = changed.find((field) => !SELF_EDITABLE.has(field));
+  if (!locked) return null;
+  return {
+    code: "insufficient_permissions",
+    message: `${locked}: a key cannot change its own ${locked}.`,
+    field: locked,
+  };
+}
+
 export function checkShape(settings: KeySettings): Failure | null {
   if (settings.type === "PUBLISHABLE") {
-    const write = settings.scopes.find((scope) => !isReadScope(scope));
-    if (write) {
+    const refused = settings.scopes.find((scope) => !isPublishableScope(scope));
+    if (refused) {
       return {
         code: "validation_failed",
-        message: `scopes: publishable keys are read-only and cannot hold ${write}`,
+        message: `scopes: publishable keys hold only keys:read and service.<slug>.read scopes, not ${refused}`,
         field: "scopes",
       };
     }

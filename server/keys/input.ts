@@ -16,6 +16,17 @@ export const DEFAULT_RATE_LIMITS = {
   PUBLISHABLE: { limit: 100, windowSeconds: 3600 },
 } as const;
 
+/** A key's own override, or the default for its type. */
+export function effectiveLimit(key: {
+  type: keyof typeof DEFAULT_RATE_LIMITS;
+  rateLimitLimit: number | null;
+  rateLimitWindowSeconds: number | null;
+}): { limit: number; windowSeconds: number } {
+  return key.rateLimitLimit && key.rateLimitWindowSeconds
+    ? { limit: key.rateLimitLimit, windowSeconds: key.rateLimitWindowSeconds }
+    : DEFAULT_RATE_LIMITS[key.type];
+}
+
 // NUL cannot be stored in PostgreSQL text or jsonb, and lone surrogates are not UTF-8.
 const cleanString = (value: string) => !value.includes("\u0000") && value.isWellFormed();
 
@@ -31,11 +42,13 @@ function cleanJson(value: unknown, depth: number): boolean {
 
 export const metadataSchema = z
   .record(z.string(), z.unknown(), { message: "must be a JSON object" })
-  .refine((value) => Buffer.byteLength(JSON.stringify(value)) <= METADATA_MAX_BYTES, {
-    message: `must be at most ${METADATA_MAX_BYTES} bytes as JSON`,
-  })
+  // Depth first: JSON.stringify recurses, and a value nested thousands deep overflows its stack.
   .refine((value) => cleanJson(value, 0), {
     message: "must be valid UTF-8 without NUL characters, at most 8 levels deep",
+    abort: true,
+  })
+  .refine((value) => Buffer.byteLength(JSON.stringify(value)) <= METADATA_MAX_BYTES, {
+    message: `must be at most ${METADATA_MAX_BYTES} bytes as JSON`,
   });
 
 export const scopesSchema = z

@@ -5,8 +5,18 @@ import { type Failure, fail, ok, type Result } from "../errors";
 import type { ApiKey, Prisma } from "../generated/prisma/client";
 import { validate } from "../validation";
 import { generateKey, hashKey, keyStart } from "./format";
-import { checkEnvironment, checkGrant, checkShape, type KeyManager, type KeySettings } from "./grants";
 import {
+  checkEnvironment,
+  checkGrant,
+  checkRate,
+  checkSelfChange,
+  checkShape,
+  type KeyManager,
+  type KeySettings,
+} from "./grants";
+import {
+  DEFAULT_RATE_LIMITS,
+  effectiveLimit,
   ipsSchema,
   keyName,
   MAX_GRACE_SECONDS,
@@ -17,6 +27,7 @@ import {
   scopesSchema,
 } from "./input";
 import { announce } from "./invalidation";
+import { effectiveScopes } from "./scopes";
 import { keyStatus } from "./status";
 
 export type { KeyManager } from "./grants";
@@ -82,7 +93,11 @@ export async function createApiKey(tx: Tx, caller: KeyManager, input: unknown, n
   const valid = validate(createSchema(now), input);
   if (!valid.ok) return valid;
   const v = valid.value;
-  const refused = checkEnvironment(caller, v.environment) ?? checkGrant(caller, v.scopes) ?? checkShape(v);
+  const refused =
+    checkEnvironment(caller, v.environment) ??
+    checkGrant(caller, v.scopes) ??
+    checkRate(caller, v.rateLimit ?? DEFAULT_RATE_LIMITS[v.type]) ??
+    checkShape(v);
   if (refused) return failed(refused);
   const created = await insertKey(tx, {
     workspaceId: caller.workspaceId,
@@ -126,14 +141,20 @@ export async function updateApiKey(
   if (!valid.ok) return valid;
   const v = valid.value;
   if (key.revokedAt) return fail("validation_failed", "id: a revoked key cannot be changed", "id");
+  const changed = Object.keys(v).filter((field) => v[field as keyof typeof v] != null);
   const next: KeySettings = {
     type: key.type,
-    scopes: v.scopes ?? key.scopes,
+    // A publishable key's stored scopes from before its rules grant nothing and need not block a rename.
+    scopes: v.scopes ?? effectiveScopes(key),
     allowedOrigins: v.allowedOrigins ?? key.allowedOrigins,
     allowedIps: v.allowedIps ?? key.allowedIps,
   };
   const refused =
-    checkEnvironment(caller, key.environment) ?? (v.scopes ? checkGrant(caller, v.scopes) : null) ?? checkShape(next);
+    checkEnvironment(caller, key.environment) ??
+    checkSelfChange(caller, key, changed) ??
+    (v.scopes ? checkGrant(caller, v.scopes) : null) ??
+    (v.rateLimit ? checkRate(caller, v.rateLimit) : null) ??
+    checkShape(next);
   if (refused) return failed(refused);
   const data: Prisma.ApiKeyUpdateInput = {
     ...(v.name != null ? { name: v.name } : {}),
@@ -144,7 +165,6 @@ export async function updateApiKey(
     ...(v.rateLimit ? { rateLimitLimit: v.rateLimit.limit, rateLimitWindowSeconds: v.rateLimit.windowSeconds } : {}),
     ...(v.metadata ? { metadata: v.metadata as Prisma.InputJsonObject } : {}),
   };
-  const changed = Object.keys(v).filter((field) => v[field as keyof typeof v] != null);
   const updated = await db.$transaction(async (tx) => {
     const row = await tx.apiKey.update({ where: { id: key.id }, data });
     await recordAudit(
@@ -192,14 +212,16 @@ export async function rollApiKey(
   if (await tx.apiKey.findUnique({ where: { rolledFromId: key.id }, select: { id: true } })) {
     return fail("validation_failed", "id: this key was already rolled; roll its successor instead", "id");
   }
-  const refused = checkEnvironment(caller, key.environment) ?? checkGrant(caller, key.scopes);
+  const scopes = effectiveScopes(key);
+  const refused =
+    checkEnvironment(caller, key.environment) ?? checkGrant(caller, scopes) ?? checkRate(caller, effectiveLimit(key));
   if (refused) return failed(refused);
   const created = await insertKey(tx, {
     workspaceId: key.workspaceId,
     environment: key.environment,
     type: key.type,
     name: key.name,
-    scopes: key.scopes,
+    scopes,
     allowedOrigins: key.allowedOrigins,
     allowedIps: key.allowedIps,
     serviceId: key.serviceId,

@@ -47,7 +47,11 @@ export class RateLimits {
     return limiter;
   }
 
-  async consume(prefix: string, subject: string, limit: Limit): Promise<RateDecision> {
+  /**
+   * Spends `points` of the subject's window, or refuses and spends nothing: a refused
+   * request (which does not run) must not also use up what is left for smaller ones.
+   */
+  async consume(prefix: string, subject: string, limit: Limit, points = 1): Promise<RateDecision> {
     const decide = (res: RateLimiterRes, allowed: boolean): RateDecision => ({
       allowed,
       limit: limit.limit,
@@ -55,12 +59,19 @@ export class RateLimits {
       resetAt: new Date(Date.now() + res.msBeforeNext),
       retryAfterSeconds: Math.max(1, Math.ceil(res.msBeforeNext / 1000)),
     });
+    const limiter = this.limiter(prefix, limit);
     try {
-      return decide(await this.limiter(prefix, limit).consume(subject), true);
+      return decide(await limiter.consume(subject, points), true);
     } catch (outcome) {
-      if (outcome instanceof RateLimiterRes) return decide(outcome, false);
-      throw outcome;
+      if (!(outcome instanceof RateLimiterRes)) throw outcome;
+      await limiter.reward(subject, points);
+      return decide(outcome, false);
     }
+  }
+
+  /** Gives points back, e.g. a sign-in attempt that succeeded. */
+  async giveBack(prefix: string, subject: string, limit: Limit, points = 1): Promise<void> {
+    await this.limiter(prefix, limit).reward(subject, points);
   }
 }
 

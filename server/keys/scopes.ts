@@ -12,9 +12,26 @@ export function isKnownScope(scope: string): boolean {
   return scope === ALL_SCOPES || (WORKSPACE_SCOPES as readonly string[]).includes(scope) || SERVICE_SCOPE.test(scope);
 }
 
-/** Read-only scopes: the only ones a publishable key may carry. */
+/** Read-only scopes and permissions (a publishable key may use no other operation). */
 export function isReadScope(scope: string): boolean {
   return scope.endsWith(":read") || (SERVICE_SCOPE.test(scope) && scope.endsWith(".read"));
+}
+
+/**
+ * What a publishable key may carry: reading keys and the customer's own services.
+ * It lives in browsers with a forgeable Origin, so never members, audit or workspace.
+ */
+export function isPublishableScope(scope: string): boolean {
+  return scope === "keys:read" || (SERVICE_SCOPE.test(scope) && scope.endsWith(".read"));
+}
+
+/**
+ * The scopes a key actually holds. A publishable key saved before the rule above
+ * may still list others; they grant nothing.
+ */
+export function effectiveScopes(key: { type: "SECRET" | "PUBLISHABLE"; scopes: string[] }): string[] {
+  // No copy for secret keys: this runs on every verification.
+  return key.type === "PUBLISHABLE" ? key.scopes.filter(isPublishableScope) : key.scopes;
 }
 
 export function isServiceScope(scope: string): boolean {

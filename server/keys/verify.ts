@@ -2,9 +2,9 @@ import type { ErrorCode } from "../errors";
 import type { ApiKey } from "../generated/prisma/client";
 import type { KeyCache, WorkspaceState } from "./cache";
 import { hashKey, parseKey } from "./format";
-import { DEFAULT_RATE_LIMITS } from "./input";
+import { effectiveLimit } from "./input";
 import type { RateDecision, RateLimits } from "./ratelimit";
-import { holdsScope } from "./scopes";
+import { effectiveScopes, holdsScope } from "./scopes";
 import { checkKeyUse } from "./status";
 import type { UsageRecorder } from "./usage";
 
@@ -36,12 +36,6 @@ export interface VerifyOutcome {
   key: ApiKey | null;
   workspace: WorkspaceState | null;
   ratelimit: RateDecision | null;
-}
-
-export function effectiveLimit(key: Pick<ApiKey, "type" | "rateLimitLimit" | "rateLimitWindowSeconds">) {
-  return key.rateLimitLimit && key.rateLimitWindowSeconds
-    ? { limit: key.rateLimitLimit, windowSeconds: key.rateLimitWindowSeconds }
-    : DEFAULT_RATE_LIMITS[key.type];
 }
 
 const NOT_FOUND = "No such API key is visible to you.";
@@ -83,7 +77,8 @@ export async function verifyKey(
     ip: request.ip,
   });
   if (refused) return counted(deps, key, refuse(refused.code, refused.message, key, workspace));
-  const missing = request.requiredScopes.find((scope) => !holdsScope(key.scopes, scope));
+  const held = effectiveScopes(key);
+  const missing = request.requiredScopes.find((scope) => !holdsScope(held, scope));
   if (missing) {
     return counted(deps, key, refuse("insufficient_scope", `The key lacks the ${missing} scope.`, key, workspace));
   }

@@ -6,7 +6,7 @@ import type { Context } from "../context";
 import { ok, type Result } from "../errors";
 import type { ApiKey, Prisma, User, Workspace } from "../generated/prisma/client";
 import { idempotent } from "../keys/idempotency";
-import { DEFAULT_RATE_LIMITS, METADATA_MAX_BYTES } from "../keys/input";
+import { effectiveLimit, METADATA_MAX_BYTES } from "../keys/input";
 import {
   type CreatedKey,
   createApiKey,
@@ -17,6 +17,7 @@ import {
   updateApiKey,
 } from "../keys/lifecycle";
 import { type Cursor, decodeCursor, encodeCursor, filterWhere, pageKeys } from "../keys/list";
+import { effectiveScopes } from "../keys/scopes";
 import { keyStatus } from "../keys/status";
 import {
   CreateApiKeyInput,
@@ -26,6 +27,7 @@ import {
   UpdateApiKeyInput,
 } from "./apikey-inputs";
 import { ApiKeyStatusEnum, ApiKeyTypeEnum, EnvironmentEnum } from "./apikey-types";
+import { checkedPage, PAGE_SIZE } from "./pagination";
 import { apiError, unwrap } from "./result";
 import { UserRef } from "./user";
 import { WorkspaceRef } from "./workspace";
@@ -55,7 +57,10 @@ ApiKeyRef.implement({
     start: t.exposeString("start", {
       description: "Prefix and first 4 characters, e.g. sk_live_AbCd, for recognising the key.",
     }),
-    scopes: t.exposeStringList("scopes"),
+    scopes: t.stringList({
+      description: "What the key holds (a publishable key never more than keys:read and service reads).",
+      resolve: (k) => effectiveScopes(k),
+    }),
     allowedOrigins: t.exposeStringList("allowedOrigins", {
       description: "Publishable keys only: origins allowed to use it.",
     }),
@@ -84,10 +89,7 @@ ApiKeyRef.implement({
     rateLimit: t.field({
       type: RateLimitRef,
       description: "The effective limit: this key's override, or the default for its type.",
-      resolve: (k) =>
-        k.rateLimitLimit && k.rateLimitWindowSeconds
-          ? { limit: k.rateLimitLimit, windowSeconds: k.rateLimitWindowSeconds }
-          : DEFAULT_RATE_LIMITS[k.type],
+      resolve: (k) => effectiveLimit(k),
     }),
     rolledFromId: t.exposeID("rolledFromId", { nullable: true }),
     canSignTokens: t.exposeBoolean("canSignTokens"),
@@ -128,6 +130,7 @@ function keyManager(caller: WorkspaceCaller): KeyManager {
     platformAdmin: caller.platformAdmin,
     environment: caller.environment,
     grantsServiceScopes: caller.user !== null && roleAllows(caller.role, "keys:write"),
+    rate: caller.key ? effectiveLimit(caller.key) : null,
   };
 }
 
@@ -198,7 +201,7 @@ builder.queryFields((t) => ({
           ctx.now,
         );
         const connection = await resolveCursorConnection(
-          { args, toCursor: encodeCursor, defaultSize: 50, maxSize: 200 },
+          { args: checkedPage(args), toCursor: encodeCursor, defaultSize: PAGE_SIZE.default, maxSize: PAGE_SIZE.max },
           ({ before, after, limit, inverted }: ResolveCursorConnectionArgs) =>
             pageKeys(ctx.db, where, {
               after: parseCursor(after, "after"),

@@ -2,6 +2,7 @@ import { type ResolveCursorConnectionArgs, resolveCursorConnection } from "@poth
 import { requireWorkspace } from "../auth/access";
 import { builder } from "../builder";
 import type { AuditEvent } from "../generated/prisma/client";
+import { checkedPage, PAGE_SIZE } from "./pagination";
 import { apiError, unwrap } from "./result";
 
 const AuditEventRef = builder.objectRef<AuditEvent>("AuditEvent").implement({
@@ -46,7 +47,12 @@ builder.queryField("auditEvents", (t) =>
         const { workspace } = unwrap(await requireWorkspace(ctx, { id: String(args.workspaceId) }, "audit:read"));
         const where = { workspaceId: workspace.id };
         const connection = await resolveCursorConnection(
-          { args, toCursor: (event: AuditEvent) => event.seq.toString(), defaultSize: 50, maxSize: 200 },
+          {
+            args: checkedPage(args),
+            toCursor: (event: AuditEvent) => event.seq.toString(),
+            defaultSize: PAGE_SIZE.default,
+            maxSize: PAGE_SIZE.max,
+          },
           ({ before, after, limit, inverted }: ResolveCursorConnectionArgs) =>
             ctx.db.auditEvent.findMany({
               where: { ...where, seq: { lt: seqFromCursor(after), gt: seqFromCursor(before) } },

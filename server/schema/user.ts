@@ -1,6 +1,7 @@
 import { builder } from "../builder";
+import type { Context } from "../context";
 import type { Membership, User } from "../generated/prisma/client";
-import { signIn, signOut, signUp } from "../identity/accounts";
+import { type AttemptGate, signIn, signOut, signUp } from "../identity/accounts";
 import { MembershipRef } from "./membership";
 import { unwrap } from "./result";
 
@@ -17,6 +18,8 @@ export const UserRef = builder.objectRef<User>("User").implement({
     memberships: t.field({
       type: [MembershipRef],
       description: "The workspaces this user belongs to, with their role. Only visible on yourself (`me`).",
+      // One query per user (server/http/cost.ts).
+      extensions: { cost: 1 },
       resolve: (user, _args, ctx): Promise<Membership[]> =>
         ctx.db.membership.findMany({ where: { userId: user.id }, orderBy: { createdAt: "asc" } }),
     }),
@@ -59,6 +62,22 @@ const SignOutInput = builder.inputType("SignOutInput", {
   }),
 });
 
+const SIGN_IN_WINDOW_SECONDS = 600;
+
+/** Sign-in attempts per account, counted where the per-IP and per-key limits are. */
+function accountAttempts(ctx: Context): AttemptGate {
+  const limit = { limit: ctx.config.signInAccountLimit, windowSeconds: SIGN_IN_WINDOW_SECONDS };
+  return {
+    take: async (email) => {
+      const decision = await ctx.keys.limits.consume("signin-account", email, limit);
+      // A refusal answers with this limit's Retry-After.
+      if (!decision.allowed) ctx.meta.rateLimit = decision;
+      return decision;
+    },
+    giveBack: (email) => ctx.keys.limits.giveBack("signin-account", email, limit),
+  };
+}
+
 builder.queryField("me", (t) =>
   t.field({
     type: UserRef,
@@ -79,7 +98,8 @@ builder.mutationFields((t) => ({
     type: AuthPayload,
     description: "Start a session with email and password.",
     args: { input: t.arg({ type: SignInInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => unwrap(await signIn(ctx.db, ctx.config, input, ctx.ip, ctx.now)),
+    resolve: async (_root, { input }, ctx) =>
+      unwrap(await signIn(ctx.db, ctx.config, accountAttempts(ctx), input, ctx.ip, ctx.now)),
   }),
   signOut: t.boolean({
     description: "End the current session (or all of them). The token stops working at once.",

@@ -3,6 +3,7 @@ import { builder } from "../builder";
 import type { Context } from "../context";
 import { errorCodes } from "../errors";
 import type { ApiKey } from "../generated/prisma/client";
+import { effectiveScopes } from "../keys/scopes";
 import { verifyKey } from "../keys/verify";
 import { ApiKeyRef } from "./apikey";
 import { ApiKeyTypeEnum, EnvironmentEnum } from "./apikey-types";
@@ -41,7 +42,7 @@ const VerifyResultRef = builder.objectRef<VerifyShape>("VerifyResult").implement
     workspaceId: t.id({ nullable: true, resolve: (r) => r.key?.workspaceId ?? null }),
     environment: t.field({ type: EnvironmentEnum, nullable: true, resolve: (r) => r.key?.environment ?? null }),
     type: t.field({ type: ApiKeyTypeEnum, nullable: true, resolve: (r) => r.key?.type ?? null }),
-    scopes: t.stringList({ nullable: true, resolve: (r) => r.key?.scopes ?? null }),
+    scopes: t.stringList({ nullable: true, resolve: (r) => (r.key ? effectiveScopes(r.key) : null) }),
     expiresAt: t.field({ type: "DateTime", nullable: true, resolve: (r) => r.key?.expiresAt ?? null }),
     metadata: t.field({ type: "JSON", nullable: true, resolve: (r) => r.key?.metadata ?? null }),
     ratelimit: t.field({ type: RateLimitStateRef, nullable: true, resolve: (r) => r.ratelimit }),
@@ -130,6 +131,8 @@ builder.objectField(ApiKeyRef, "usage", (t) =>
     description:
       "Verification counts per hour and outcome in [from, to), at most 93 days. Written in batches every few seconds.",
     args: { from: t.arg({ type: "DateTime", required: true }), to: t.arg({ type: "DateTime", required: true }) },
+    // One query per key: under apiKeys(first: 100) it runs 100 times (server/http/cost.ts).
+    extensions: { cost: 1 },
     resolve: async (key, { from, to }, ctx) => {
       if (to <= from || to.getTime() - from.getTime() > MAX_RANGE_MS) {
         throw apiError({

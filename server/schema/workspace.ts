@@ -38,6 +38,8 @@ WorkspaceRef.implement({
     members: t.field({
       type: [MembershipRef],
       description: "Everyone in the workspace with their role. Needs members:read (MODERATOR and up).",
+      // One query per workspace (server/http/cost.ts).
+      extensions: { cost: 1 },
       resolve: (w, _args, ctx): Promise<Membership[]> =>
         ctx.db.membership.findMany({ where: { workspaceId: w.id }, orderBy: { createdAt: "asc" } }),
     }),

@@ -155,7 +155,7 @@ const SPECS: Record<Op, OpSpec> = {
   }),
   auditEvents: spec({
     prepare: noPrep,
-    call: (client, target) => client.auditEvents({ workspaceId: target.id, first: 200 }),
+    call: (client, target) => client.auditEvents({ workspaceId: target.id, first: 100 }),
     effect: async (result) => {
       const rows = await app.db.auditEvent.findMany({
         where: { workspaceId: shared.workspace.id },

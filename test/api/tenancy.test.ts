@@ -277,7 +277,7 @@ describe("audit logs", () => {
     );
     expect(bEvents).toHaveLength(4);
 
-    const { auditEvents } = await b.owner.client.auditEvents({ workspaceId: b.ws.id, first: 200 });
+    const { auditEvents } = await b.owner.client.auditEvents({ workspaceId: b.ws.id, first: 100 });
     expect(auditEvents.totalCount).toBe(bEvents.length);
     const ids = auditEvents.edges.map((e) => e.node.id);
     expect(ids).toEqual(bEvents.map((e) => e.id));
@@ -291,7 +291,7 @@ describe("audit logs", () => {
     }
     expectNoLeak(JSON.stringify(auditEvents));
     // A's owner sees A's events only.
-    const ofA = await a.owner.client.auditEvents({ workspaceId: a.ws.id, first: 200 });
+    const ofA = await a.owner.client.auditEvents({ workspaceId: a.ws.id, first: 100 });
     expect(ofA.auditEvents.edges.map((e) => e.node.id).sort()).toEqual([...aIds].sort());
   });
 
@@ -299,7 +299,7 @@ describe("audit logs", () => {
     const { auditEvents } = await a.owner.client.auditEvents({ workspaceId: a.ws.id, first: 1 });
     const cursor = auditEvents.pageInfo.endCursor;
     expect(cursor).toBeTruthy();
-    const page = await b.owner.client.auditEvents({ workspaceId: b.ws.id, first: 200, after: cursor });
+    const page = await b.owner.client.auditEvents({ workspaceId: b.ws.id, first: 100, after: cursor });
     const aIds = new Set((await app.db.auditEvent.findMany({ where: { workspaceId: a.ws.id } })).map((e) => e.id));
     for (const { node } of page.auditEvents.edges) expect(aIds.has(node.id)).toBe(false);
   });

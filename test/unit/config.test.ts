@@ -29,6 +29,7 @@ describe("loadConfig", () => {
       publicUrl: undefined,
       sessionTtlMs: 720 * 3600_000,
       authRateLimit: 30,
+      signInAccountLimit: 10,
       logLevel: "info",
       production: false,
     });
@@ -47,6 +48,7 @@ describe("loadConfig", () => {
       KEYWARD_PUBLIC_URL: "https://keys.example.com/",
       KEYWARD_SESSION_TTL_HOURS: "24",
       KEYWARD_AUTH_RATE_LIMIT: "5",
+      KEYWARD_SIGNIN_ACCOUNT_LIMIT: "7",
       LOG_LEVEL: "warn",
       NODE_ENV: "production",
     });
@@ -61,6 +63,7 @@ describe("loadConfig", () => {
       publicUrl: "https://keys.example.com",
       sessionTtlMs: 24 * 3600_000,
       authRateLimit: 5,
+      signInAccountLimit: 7,
       logLevel: "warn",
       production: true,
     });
@@ -102,6 +105,8 @@ describe("loadConfig", () => {
     ["KEYWARD_SESSION_TTL_HOURS", "forever"],
     ["KEYWARD_AUTH_RATE_LIMIT", "0"],
     ["KEYWARD_AUTH_RATE_LIMIT", "lots"],
+    ["KEYWARD_SIGNIN_ACCOUNT_LIMIT", "0"],
+    ["KEYWARD_SIGNIN_ACCOUNT_LIMIT", "1.5"],
   ];
 
   it.each(invalid)("refuses %s=%s with one line that names the variable", (variable, value) => {

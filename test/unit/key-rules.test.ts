@@ -4,7 +4,13 @@ import { describe, expect, it } from "vitest";
 import { metadataSchema } from "../../server/keys/input";
 import { ipAllowed, normaliseCidr } from "../../server/keys/ips";
 import { normaliseOrigin, originAllowed } from "../../server/keys/origins";
-import { holdsScope, isReadScope, normaliseScopes } from "../../server/keys/scopes";
+import {
+  effectiveScopes,
+  holdsScope,
+  isPublishableScope,
+  isReadScope,
+  normaliseScopes,
+} from "../../server/keys/scopes";
 import { createSecretBox } from "../../server/keys/secret-box";
 import { checkKeyUse, type KeyState, keyStatus } from "../../server/keys/status";
 
@@ -150,6 +156,25 @@ describe("isReadScope", () => {
     "",
   ])("%j is not a read scope", (scope) => {
     expect(isReadScope(scope)).toBe(false);
+  });
+});
+
+describe("isPublishableScope and effectiveScopes", () => {
+  it.each(["keys:read", "service.forms.read", "service.my-app.read"])("%s may sit on a publishable key", (scope) => {
+    expect(isPublishableScope(scope)).toBe(true);
+  });
+
+  it.each(["members:read", "audit:read", "workspace:read", "keys:write", "keys:verify", "service.forms.write", "*"])(
+    "%s may not sit on a publishable key",
+    (scope) => {
+      expect(isPublishableScope(scope)).toBe(false);
+    },
+  );
+
+  it("a publishable key holds only its allowed scopes; a secret key holds all of its own", () => {
+    const scopes = ["keys:read", "members:read", "audit:read", "service.forms.read", "workspace:read"];
+    expect(effectiveScopes({ type: "PUBLISHABLE", scopes })).toEqual(["keys:read", "service.forms.read"]);
+    expect(effectiveScopes({ type: "SECRET", scopes })).toEqual(scopes);
   });
 });
 
@@ -741,6 +766,12 @@ describe("metadataSchema", () => {
     expect(accepts({ a: nestArrays(8, "leaf") })).toBe(false);
     expect(accepts({ a: nestArrays(30, "leaf") })).toBe(false);
     expect(accepts({ a: { b: [{ c: [{ d: [{ e: [{ f: 1 }] }] }] }] } })).toBe(false);
+  });
+
+  it("refuses metadata nested 100,000 deep without a stack overflow (depth is checked before the size)", () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 100_000; i++) deep = { a: deep };
+    expect(accepts(deep)).toBe(false);
   });
 });
 

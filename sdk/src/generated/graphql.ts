@@ -41,7 +41,7 @@ export type CreateApiKeyInput = {
   name: string;
   /** Override the default (secret 1000/h, publishable 100/h). */
   rateLimit?: RateLimitInput | null | undefined;
-  /** keys:read, keys:write, keys:verify, members:read, members:write, workspace:read, workspace:write, audit:read, webhooks:write, or service.<slug>.<action>. You can grant only scopes you hold. */
+  /** keys:read, keys:write, keys:verify, members:read, members:write, workspace:read, workspace:write, audit:read, webhooks:write, or service.<slug>.<action>. You can grant only scopes you hold. Publishable keys: keys:read and service.<slug>.read only. */
   scopes?: Array<string> | null | undefined;
   type: ApiKeyType;
   workspaceId: string;
@@ -130,7 +130,7 @@ export type UpdateApiKeyInput = {
   metadata?: unknown;
   name?: string | null | undefined;
   rateLimit?: RateLimitInput | null | undefined;
-  /** keys:read, keys:write, keys:verify, members:read, members:write, workspace:read, workspace:write, audit:read, webhooks:write, or service.<slug>.<action>. You can grant only scopes you hold. */
+  /** keys:read, keys:write, keys:verify, members:read, members:write, workspace:read, workspace:write, audit:read, webhooks:write, or service.<slug>.<action>. You can grant only scopes you hold. Publishable keys: keys:read and service.<slug>.read only. */
   scopes?: Array<string> | null | undefined;
 };
 
