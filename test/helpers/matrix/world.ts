@@ -65,6 +65,9 @@ export interface World {
   freshHeaders(name: CallerName): Promise<Record<string, string>>;
 }
 
+// The matrix spends hundreds of requests per key; a refusal must be a rule, not a spent limit.
+const ROOMY = { limit: 1_000_000, windowSeconds: 3600 };
+
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 export async function buildWorld(app: TestApp): Promise<World> {
@@ -73,7 +76,7 @@ export async function buildWorld(app: TestApp): Promise<World> {
   const { createWorkspace: workspace } = await owner.client.createWorkspace({ input: { name: "Matrix", slug } });
   const mint = async (client: KeywardClient, workspaceId: string, scopes: string[], type = "SECRET" as const) => {
     const { createApiKey } = await client.createApiKey({
-      input: { workspaceId, name: `matrix ${scopes.length}`, type, environment: "LIVE", scopes },
+      input: { workspaceId, name: `matrix ${scopes.length}`, type, environment: "LIVE", scopes, rateLimit: ROOMY },
     });
     return { id: createApiKey.apiKey.id, secret: createApiKey.secret };
   };
@@ -103,6 +106,7 @@ export async function buildWorld(app: TestApp): Promise<World> {
       environment: "LIVE",
       scopes: ["keys:read"],
       allowedOrigins: [PK_ORIGIN],
+      rateLimit: ROOMY,
     },
   });
   const scoped = await mint(owner.client, workspace.id, [...WORKSPACE_SCOPES]);
