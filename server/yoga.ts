@@ -7,6 +7,7 @@ import { bodyTooLarge, MAX_BODY_BYTES, useStrictJsonBody } from "./http/body-plu
 import { useCatalogErrors } from "./http/errors-plugin";
 import { useRateLimits } from "./http/ratelimit-plugin";
 import { requestMeta, type ServerContext, startRequest } from "./http/request-meta";
+import { useRestRoutes } from "./http/rest/plugin";
 import { useRoutes } from "./http/routes-plugin";
 import { schema } from "./schema";
 
@@ -74,6 +75,8 @@ export function createKeywardYoga(deps: AppDeps & { ping: () => Promise<boolean>
       }
     },
     plugins: [
+      // Before the lifecycle: it starts its own requests (see rest/plugin.ts).
+      useRestRoutes(deps),
       useRequestLifecycle(deps),
       useRoutes({ ping: deps.ping }),
       useStrictJsonBody(),

@@ -1,0 +1,67 @@
+import type { HeaderSource } from "../../context";
+import { catalog, docPath, type Failure } from "../../errors";
+import type { RateDecision } from "../../keys/ratelimit";
+import type { RequestMeta } from "../request-meta";
+
+// What a plain-HTTP route gets and gives: the request as plain facts, the answer
+// as status, headers and body, so one route serves both transports.
+//
+// Errors have one shape on every route here, for callers that speak no GraphQL:
+//   { "error": { "code", "message", "field"?, "docUrl", "requestId" } }
+// with the catalog's HTTP status.
+
+export interface RestRequest {
+  method: string;
+  /** Without the query string. */
+  path: string;
+  /** The query string without `?` ("" when there is none). */
+  search: string;
+  headers: HeaderSource;
+  /** The body, for routes that read one; null when it was over MAX_BODY_BYTES (reading stopped counting). */
+  body: Uint8Array | null;
+  meta: RequestMeta;
+  /** Base of docUrl: KEYWARD_PUBLIC_URL, or the request's own origin. */
+  base: string;
+}
+
+export interface RestAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+const JSON_HEADERS = { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" };
+
+export function json(
+  request: RestRequest,
+  status: number,
+  body: unknown,
+  headers?: Record<string, string>,
+): RestAnswer {
+  return {
+    status,
+    headers: { ...JSON_HEADERS, "x-request-id": request.meta.id, ...headers },
+    // HEAD answers carry the headers only.
+    body: request.method === "HEAD" ? "" : JSON.stringify(body),
+  };
+}
+
+export function refuse(request: RestRequest, failure: Failure, headers?: Record<string, string>): RestAnswer {
+  const error = {
+    code: failure.code,
+    message: failure.message,
+    ...(failure.field ? { field: failure.field } : {}),
+    docUrl: request.base + docPath(failure.code),
+    requestId: request.meta.id,
+  };
+  return json(request, catalog[failure.code].status, { error }, headers);
+}
+
+export function rateLimitHeaders(decision: RateDecision): Record<string, string> {
+  return {
+    "x-ratelimit-limit": String(decision.limit),
+    "x-ratelimit-remaining": String(decision.remaining),
+    "x-ratelimit-reset": String(Math.ceil(decision.resetAt.getTime() / 1000)),
+    ...(decision.allowed ? {} : { "retry-after": String(decision.retryAfterSeconds) }),
+  };
+}
