@@ -65,8 +65,9 @@ export function createRestNodeHandler(deps: AppDeps) {
       const body = route.readsBody ? await readBody(req, MAX_BODY_BYTES) : new Uint8Array();
       const base = deps.config.publicUrl ?? `http://${req.headers.host ?? "localhost"}`;
       const answer = await route.handle({ method, path, search, headers: headerSource(req), body, meta, base });
-      const headers = { ...answer.headers, "content-length": String(Buffer.byteLength(answer.body)) };
-      write(res, { status: answer.status, headers, body: answer.body, meta, method, path });
+      // Stated, so the answer is not sent chunked (writeHead comes before end).
+      answer.headers["content-length"] = String(Buffer.byteLength(answer.body));
+      write(res, { status: answer.status, headers: answer.headers, body: answer.body, meta, method, path });
     } catch (error) {
       failed(deps, res, error, meta);
     }

@@ -13,6 +13,8 @@ import { json, type RestAnswer, type RestRequest, refuse } from "./answer";
 // the body first, then who is calling.
 
 const JSON_TYPE = /^application\/json\s*(;|$)/i;
+// Reusable: without { stream: true } every decode starts afresh.
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
 
 const optionalString = z.string("must be a string").nullish();
 
@@ -38,7 +40,7 @@ function parseBody(request: RestRequest): z.output<typeof Input> | Failure {
   if (request.body === null) return invalid("body", `exceeds ${MAX_BODY_BYTES} bytes`);
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(request.body);
+    text = UTF8.decode(request.body);
   } catch {
     return invalid("body", "is not valid UTF-8");
   }
