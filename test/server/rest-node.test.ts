@@ -32,7 +32,7 @@ const context = describeRestRoutes(async () => {
 describeRestRequests(context);
 
 describe("through node:http only", () => {
-  it("an endless chunked body (no Content-Length) is refused as too large after 2 MiB", async () => {
+  it("a chunked body over 2 MiB (no Content-Length) is refused as too large", async () => {
     const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
       const req = request(
         `${url}/v1/keys/verify`,
