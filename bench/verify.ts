@@ -2,7 +2,8 @@
 // Seeds 100,000 keys into a fresh embedded database, starts Keyward on it (the
 // default, as `npm start` does), drives both servers with autocannon (64
 // connections; 80% valid, 10% revoked, 10% malformed keys) and prints req/s,
-// p50, p99, RSS and the ratio to the floor.
+// p50, p99, RSS and the ratio to the floor — for the SDK's GraphQL document, an
+// ad-hoc one, POST /v1/keys/verify and the forward-auth GET /v1/authorize.
 import { fork } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -77,20 +78,51 @@ async function seed(dataDir: string): Promise<Seeded> {
   return { verifier, valid, revoked, hashes };
 }
 
-function bodies(seeded: Seeded, query: string): string[] {
+/** The keys of the mix, in order: 80% valid (2,000 distinct), 10% revoked, 10% malformed. */
+function mix(seeded: Seeded): string[] {
   const out: string[] = [];
   for (let i = 0; i < 5000; i++) {
     const roll = i % 10;
-    const key =
+    out.push(
       roll === 8
         ? (seeded.revoked[i % seeded.revoked.length] ?? "")
         : roll === 9
           ? `sk_live_${randomBytes(24).toString("base64url")}XXXXXX`
-          : (seeded.valid[i % seeded.valid.length] ?? "");
-    out.push(JSON.stringify({ query, variables: { input: { key } } }));
+          : (seeded.valid[i % seeded.valid.length] ?? ""),
+    );
   }
   return out;
 }
+
+/** One request per key, as autocannon's setupRequest fills it in. */
+interface Shape {
+  path: string;
+  method: "POST" | "GET";
+  headers: Record<string, string>;
+  each: { body?: string; headers?: Record<string, string> }[];
+}
+
+const graphql = (keys: string[], query: string, token: string): Shape => ({
+  path: "/graphql",
+  method: "POST",
+  headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+  each: keys.map((key) => ({ body: JSON.stringify({ query, variables: { input: { key } } }) })),
+});
+
+const restVerify = (keys: string[], token: string): Shape => ({
+  path: "/v1/keys/verify",
+  method: "POST",
+  headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+  each: keys.map((key) => ({ body: JSON.stringify({ key }) })),
+});
+
+// What a gateway sends: the customer's key, no verifier.
+const authorize = (keys: string[]): Shape => ({
+  path: "/v1/authorize",
+  method: "GET",
+  headers: {},
+  each: keys.map((key) => ({ headers: { "x-api-key": key } })),
+});
 
 interface Figures {
   rps: number;
@@ -112,27 +144,27 @@ interface Target {
   url: string;
   /** The process answering, for its CPU time. */
   pid: number | undefined;
-  token: string;
 }
 
 async function drive(
   target: Target,
-  payloads: string[],
+  shape: Shape,
   { seconds, connections = CONNECTIONS }: { seconds: number; connections?: number },
 ): Promise<Figures> {
   let next = 0;
   const cpuBefore = target.pid ? cpuMs(target.pid) : Number.NaN;
   const result = await autocannon({
-    url: `${target.url}/graphql`,
+    url: `${target.url}${shape.path}`,
     connections,
     duration: seconds,
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${target.token}` },
+    method: shape.method,
+    headers: shape.headers,
     requests: [
       {
         setupRequest: (request) => {
-          next = (next + 1) % payloads.length;
-          return { ...request, body: payloads[next] };
+          next = (next + 1) % shape.each.length;
+          const one = shape.each[next];
+          return { ...request, body: one?.body, headers: { ...request.headers, ...one?.headers } };
         },
       },
     ],
@@ -170,8 +202,11 @@ async function main() {
   const dataDir = mkdtempSync(path.join(tmpdir(), "keyward-bench-"));
   try {
     const seeded = await seed(dataDir);
-    const payloads = bodies(seeded, QUERY);
-    const adHoc = bodies(seeded, AD_HOC);
+    const keys = mix(seeded);
+    const payloads = graphql(keys, QUERY, seeded.verifier);
+    const adHoc = graphql(keys, AD_HOC, seeded.verifier);
+    const rest = restVerify(keys, seeded.verifier);
+    const gateway = authorize(keys);
 
     const hashesFile = path.join(dataDir, "hashes.json");
     writeFileSync(hashesFile, JSON.stringify(seeded.hashes));
@@ -189,23 +224,27 @@ async function main() {
       NODE_ENV: "production",
       LOG_LEVEL: "warn",
     });
-    const floorTarget: Target = { url: floorUrl, pid: floor.pid, token: seeded.verifier };
-    const keywardTarget: Target = { url: keyward.url, pid: serverPid(keyward.process.pid), token: seeded.verifier };
+    const floorTarget: Target = { url: floorUrl, pid: floor.pid };
+    const keywardTarget: Target = { url: keyward.url, pid: serverPid(keyward.process.pid) };
     try {
       // Warm-up: JIT, caches (every key once), connection pools.
       await drive(keywardTarget, payloads, { seconds: 5 });
+      await drive(keywardTarget, rest, { seconds: 2 });
+      await drive(keywardTarget, gateway, { seconds: 2 });
       await drive(floorTarget, payloads, { seconds: 3 });
 
       const floorFigures = await drive(floorTarget, payloads, { seconds: SECONDS });
       const keywardFigures = await drive(keywardTarget, payloads, { seconds: SECONDS });
       const rss = rssMb(keywardTarget.pid);
       const yogaFigures = await drive(keywardTarget, adHoc, { seconds: SECONDS });
+      const restFigures = await drive(keywardTarget, rest, { seconds: SECONDS });
+      const gatewayFigures = await drive(keywardTarget, gateway, { seconds: SECONDS });
       const few = { seconds: Math.ceil(SECONDS / 2), connections: FEW_CONNECTIONS };
       const floorFew = await drive(floorTarget, payloads, few);
       const keywardFew = await drive(keywardTarget, payloads, few);
 
       const row = (name: string, f: Figures) =>
-        `${name.padEnd(16)} ${f.rps.toFixed(0).padStart(8)} req/s   p50 ${String(f.p50).padStart(4)} ms   p99 ${String(f.p99).padStart(4)} ms   server CPU ${f.cpuUs.toFixed(0).padStart(4)} µs/req   errors ${f.errors}   non-2xx ${f.non2xx}`;
+        `${name.padEnd(20)} ${f.rps.toFixed(0).padStart(8)} req/s   p50 ${String(f.p50).padStart(4)} ms   p99 ${String(f.p99).padStart(4)} ms   server CPU ${f.cpuUs.toFixed(0).padStart(4)} µs/req   errors ${f.errors}   non-2xx ${f.non2xx}`;
       const ratio = (f: Figures, floor = floorFigures) => `${((f.rps / floor.rps) * 100).toFixed(1)}%`;
       console.log(
         `\nverifyApiKey, ${KEYS} keys, ${CONNECTIONS} connections, ${SECONDS} s each (80% valid, 10% revoked, 10% malformed)`,
@@ -213,15 +252,21 @@ async function main() {
       console.log(row("floor", floorFigures));
       console.log(row("keyward (SDK)", keywardFigures));
       console.log(row("keyward (ad hoc)", yogaFigures));
+      console.log(row("POST /v1/keys/verify", restFigures));
+      console.log(row("GET /v1/authorize", gatewayFigures));
       console.log(
-        `ratio            ${ratio(keywardFigures)} of the floor's throughput with the SDK's document (target ≥ 40%)`,
+        `ratio                ${ratio(keywardFigures)} of the floor's throughput with the SDK's document (target ≥ 40%)`,
       );
-      console.log(`                 ${ratio(yogaFigures)} with an ad-hoc document, through Yoga's full pipeline`);
+      console.log(`                     ${ratio(yogaFigures)} with an ad-hoc document, through Yoga's full pipeline`);
+      console.log(`                     ${ratio(restFigures)} with POST /v1/keys/verify (target ≥ 60%)`);
+      console.log(
+        `                     ${ratio(gatewayFigures)} with GET /v1/authorize (target ≥ 60%; revoked and malformed keys are its 20% non-2xx)`,
+      );
       console.log(`keyward p99 ${keywardFigures.p99} ms (target ≤ 5 ms); keyward RSS ${rss} MB after the SDK run`);
       console.log(`\nthe same mix with ${FEW_CONNECTIONS} connections, ${few.seconds} s each`);
       console.log(row("floor", floorFew));
       console.log(row("keyward (SDK)", keywardFew));
-      console.log(`ratio            ${ratio(keywardFew, floorFew)}; keyward p99 ${keywardFew.p99} ms`);
+      console.log(`ratio                ${ratio(keywardFew, floorFew)}; keyward p99 ${keywardFew.p99} ms`);
     } finally {
       // Graceful stop (flushes usage, closes the database); SIGKILL if it hangs.
       keyward.process.kill("SIGTERM");

@@ -8,6 +8,7 @@ import { useDocumentDepthLimit } from "./http/depth-plugin";
 import { useCatalogErrors } from "./http/errors-plugin";
 import { useRateLimits } from "./http/ratelimit-plugin";
 import { requestMeta, type ServerContext, startRequest } from "./http/request-meta";
+import { useRestRoutes } from "./http/rest/plugin";
 import { useRoutes } from "./http/routes-plugin";
 import { schema } from "./schema";
 
@@ -75,6 +76,8 @@ export function createKeywardYoga(deps: AppDeps & { ping: () => Promise<boolean>
       }
     },
     plugins: [
+      // Before the lifecycle: it starts its own requests (see rest/plugin.ts).
+      useRestRoutes(deps),
       useRequestLifecycle(deps),
       useRoutes({ ping: deps.ping }),
       useStrictJsonBody(),

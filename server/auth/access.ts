@@ -48,6 +48,27 @@ export function verifierCaller(ctx: Pick<Context, "principal">): Result<true> {
   return user.ok ? ok(true) : user;
 }
 
+/**
+ * Which keys this caller may verify: a key with keys:verify, its own workspace and
+ * environment; a key holding `*` (made by a platform admin), every workspace in its
+ * environment; a user whose role has keys:verify there; a platform admin, all.
+ * Keys it may not verify answer exactly like unknown ones (not_found).
+ */
+export function verifiableBy(ctx: Pick<Context, "principal" | "loaders">) {
+  return async (key: ApiKey): Promise<boolean> => {
+    const p = ctx.principal;
+    if (p.kind === "key") {
+      if (p.key.environment !== key.environment) return false;
+      if (p.key.scopes.includes("*")) return true;
+      return p.workspace.id === key.workspaceId && p.key.scopes.includes("keys:verify");
+    }
+    if (p.kind !== "user") return false;
+    if (p.user.isPlatformAdmin) return true;
+    const membership = await ctx.loaders.membership.load(`${p.user.id}:${key.workspaceId}`);
+    return membership !== null && roleAllows(membership.role, "keys:verify");
+  };
+}
+
 export const publishableWrite = () =>
   fail("publishable_key_write", "Publishable keys are read-only: use a secret key (sk_…) from your server for this.");
 

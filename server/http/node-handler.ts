@@ -3,6 +3,7 @@ import type { App } from "../app";
 import { bodyTooLarge, MAX_BODY_BYTES } from "./body-plugin";
 import { createFastVerify } from "./fast-verify";
 import { newRequestMeta } from "./request-meta";
+import { createRestNodeHandler } from "./rest/node";
 import { createWriteBatch } from "./write-batch";
 
 // node:http → Keyward. POST /graphql bodies are read once here so the fast path
@@ -54,6 +55,7 @@ function unexpected(app: App, res: ServerResponse, error: unknown) {
 
 export function createNodeHandler(app: App) {
   const fast = createFastVerify(app.deps);
+  const rest = createRestNodeHandler(app.deps);
   const write = createWriteBatch({
     written: ({ status, meta }) =>
       app.deps.logger.info(
@@ -69,6 +71,8 @@ export function createNodeHandler(app: App) {
     failed: (error, res) => unexpected(app, res, error),
   });
   return async (req: IncomingMessage, res: ServerResponse) => {
+    // /v1/keys/verify and /v1/authorize (server/http/rest/).
+    if (rest(req, res)) return;
     const isGraphqlPost =
       req.method === "POST" &&
       (req.url === "/graphql" || req.url?.startsWith("/graphql?")) &&

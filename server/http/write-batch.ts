@@ -16,14 +16,14 @@ export interface Answer {
   meta: RequestMeta;
 }
 
-export interface WriteBatchHooks {
+export interface WriteBatchHooks<A extends Answer = Answer> {
   /** After an answer is handed to its socket (request logging). */
-  written(answer: Answer): void;
+  written(answer: A): void;
   failed(error: unknown, res: ServerResponse): void;
 }
 
-export function createWriteBatch(hooks: WriteBatchHooks) {
-  let pending: [ServerResponse, Answer][] = [];
+export function createWriteBatch<A extends Answer = Answer>(hooks: WriteBatchHooks<A>) {
+  let pending: [ServerResponse, A][] = [];
 
   function flush() {
     const batch = pending;
@@ -40,7 +40,7 @@ export function createWriteBatch(hooks: WriteBatchHooks) {
     }
   }
 
-  return function write(res: ServerResponse, answer: Answer): void {
+  return function write(res: ServerResponse, answer: A): void {
     if (pending.push([res, answer]) === 1) setImmediate(flush);
   };
 }

@@ -1,4 +1,4 @@
-import type { ErrorCode } from "../errors";
+import { type ErrorCode, fail, ok, type Result } from "../errors";
 import type { ApiKey } from "../generated/prisma/client";
 import type { KeyCache, WorkspaceState } from "./cache";
 import { hashKey, parseKey } from "./format";
@@ -25,6 +25,32 @@ export interface VerifyDeps {
   limits: RateLimits;
   usage: UsageRecorder;
   now: Date;
+}
+
+/** What a caller asks to verify, as sent (GraphQL input, JSON body or forward-auth headers). */
+export interface VerifyInput {
+  key: string;
+  requiredScopes?: readonly string[] | null;
+  origin?: string | null;
+  ip?: string | null;
+}
+
+const MAX_KEY_INPUT = 512;
+export const MAX_REQUIRED_SCOPES = 100;
+
+/** The limits every transport applies before verifying; the failure names `requiredScopes`. */
+export function verifyRequest(input: VerifyInput): Result<VerifyRequest> {
+  const requiredScopes = input.requiredScopes ?? [];
+  if (requiredScopes.length > MAX_REQUIRED_SCOPES) {
+    return fail("validation_failed", `requiredScopes: at most ${MAX_REQUIRED_SCOPES}`, "requiredScopes");
+  }
+  return ok({
+    // A 10 KB "key" is refused by length without being hashed whole.
+    key: input.key.slice(0, MAX_KEY_INPUT),
+    requiredScopes,
+    origin: input.origin ?? null,
+    ip: input.ip ?? null,
+  });
 }
 
 /** Whether the caller may verify keys of this workspace and environment. */
@@ -96,4 +122,40 @@ export async function verifyKey(
   // Only a successful verification counts as a use.
   deps.usage.touch(key.id, deps.now);
   return counted(deps, key, { code: "VALID", message: "The key is valid.", key, workspace, ratelimit });
+}
+
+/** The answer about one key as plain data: the GraphQL `VerifyResult` and the JSON of `POST /v1/keys/verify`. */
+export interface VerifyResultView {
+  valid: boolean;
+  code: VerifyOutcome["code"];
+  message: string;
+  keyId: string | null;
+  workspaceId: string | null;
+  environment: ApiKey["environment"] | null;
+  type: ApiKey["type"] | null;
+  scopes: string[] | null;
+  expiresAt: Date | null;
+  metadata: ApiKey["metadata"] | null;
+  ratelimit: { limit: number; remaining: number; resetAt: Date } | null;
+  audience: null;
+  deploymentVersion: null;
+}
+
+export function verifyResultView({ code, message, key, ratelimit }: VerifyOutcome): VerifyResultView {
+  return {
+    valid: code === "VALID",
+    code,
+    message,
+    keyId: key?.id ?? null,
+    workspaceId: key?.workspaceId ?? null,
+    environment: key?.environment ?? null,
+    type: key?.type ?? null,
+    scopes: key ? effectiveScopes(key) : null,
+    expiresAt: key?.expiresAt ?? null,
+    metadata: key?.metadata ?? null,
+    ratelimit: ratelimit && { limit: ratelimit.limit, remaining: ratelimit.remaining, resetAt: ratelimit.resetAt },
+    // Reserved for audience tokens and deployments.
+    audience: null,
+    deploymentVersion: null,
+  };
 }

@@ -1,13 +1,10 @@
-import { roleAllows } from "../auth/permissions";
+import { verifiableBy } from "../auth/access";
 import { builder } from "../builder";
-import type { Context } from "../context";
 import { errorCodes } from "../errors";
-import type { ApiKey } from "../generated/prisma/client";
-import { effectiveScopes } from "../keys/scopes";
-import { verifyKey } from "../keys/verify";
+import { type VerifyResultView, verifyKey, verifyRequest, verifyResultView } from "../keys/verify";
 import { ApiKeyRef } from "./apikey";
 import { ApiKeyTypeEnum, EnvironmentEnum } from "./apikey-types";
-import { apiError } from "./result";
+import { apiError, unwrap } from "./result";
 
 const VerifyCodeEnum = builder.enumType("VerifyCode", {
   description: "VALID, or the catalog code saying why the key was refused (see /docs/errors).",
@@ -29,23 +26,21 @@ const RateLimitStateRef = builder.objectRef<RateLimitState>("RateLimitState").im
   }),
 });
 
-type VerifyShape = Awaited<ReturnType<typeof verifyKey>>;
-
-const VerifyResultRef = builder.objectRef<VerifyShape>("VerifyResult").implement({
+const VerifyResultRef = builder.objectRef<VerifyResultView>("VerifyResult").implement({
   description:
     "The answer about one key. Always data: a refused key is `valid: false` with its code, never a GraphQL error.",
   fields: (t) => ({
-    valid: t.boolean({ resolve: (r) => r.code === "VALID" }),
-    code: t.field({ type: VerifyCodeEnum, resolve: (r) => r.code }),
+    valid: t.exposeBoolean("valid"),
+    code: t.expose("code", { type: VerifyCodeEnum }),
     message: t.exposeString("message"),
-    keyId: t.id({ nullable: true, resolve: (r) => r.key?.id ?? null }),
-    workspaceId: t.id({ nullable: true, resolve: (r) => r.key?.workspaceId ?? null }),
-    environment: t.field({ type: EnvironmentEnum, nullable: true, resolve: (r) => r.key?.environment ?? null }),
-    type: t.field({ type: ApiKeyTypeEnum, nullable: true, resolve: (r) => r.key?.type ?? null }),
-    scopes: t.stringList({ nullable: true, resolve: (r) => (r.key ? effectiveScopes(r.key) : null) }),
-    expiresAt: t.field({ type: "DateTime", nullable: true, resolve: (r) => r.key?.expiresAt ?? null }),
-    metadata: t.field({ type: "JSON", nullable: true, resolve: (r) => r.key?.metadata ?? null }),
-    ratelimit: t.field({ type: RateLimitStateRef, nullable: true, resolve: (r) => r.ratelimit }),
+    keyId: t.exposeID("keyId", { nullable: true }),
+    workspaceId: t.exposeID("workspaceId", { nullable: true }),
+    environment: t.expose("environment", { type: EnvironmentEnum, nullable: true }),
+    type: t.expose("type", { type: ApiKeyTypeEnum, nullable: true }),
+    scopes: t.exposeStringList("scopes", { nullable: true }),
+    expiresAt: t.expose("expiresAt", { type: "DateTime", nullable: true }),
+    metadata: t.expose("metadata", { type: "JSON", nullable: true }),
+    ratelimit: t.expose("ratelimit", { type: RateLimitStateRef, nullable: true }),
     audience: t.string({ nullable: true, description: "Reserved for audience tokens.", resolve: () => null }),
     deploymentVersion: t.int({ nullable: true, description: "Reserved for deployments.", resolve: () => null }),
   }),
@@ -60,28 +55,6 @@ const VerifyApiKeyInput = builder.inputType("VerifyApiKeyInput", {
   }),
 });
 
-/**
- * Who may verify which keys: a key with keys:verify, its own workspace and
- * environment; a key holding `*` (made by a platform admin), every workspace in its
- * environment; a user whose role has keys:verify there; a platform admin, all.
- */
-function verifyGate(ctx: Context) {
-  return async (key: ApiKey): Promise<boolean> => {
-    const p = ctx.principal;
-    if (p.kind === "key") {
-      if (p.key.environment !== key.environment) return false;
-      if (p.key.scopes.includes("*")) return true;
-      return p.workspace.id === key.workspaceId && p.key.scopes.includes("keys:verify");
-    }
-    if (p.kind !== "user") return false;
-    if (p.user.isPlatformAdmin) return true;
-    const membership = await ctx.loaders.membership.load(`${p.user.id}:${key.workspaceId}`);
-    return membership !== null && roleAllows(membership.role, "keys:verify");
-  };
-}
-
-const MAX_KEY_INPUT = 512;
-
 builder.mutationField("verifyApiKey", (t) =>
   t.field({
     type: VerifyResultRef,
@@ -89,21 +62,13 @@ builder.mutationField("verifyApiKey", (t) =>
       "Check a key your customer sent: always answers with data. Needs keys:verify on the key's workspace (or a platform verifier); keys you cannot verify answer not_found, like unknown keys.",
     args: { input: t.arg({ type: VerifyApiKeyInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      const scopes = input.requiredScopes ?? [];
-      if (scopes.length > 100) {
-        throw apiError({ code: "validation_failed", message: "requiredScopes: at most 100", field: "requiredScopes" });
-      }
-      return verifyKey(
+      const request = unwrap(verifyRequest(input));
+      const outcome = await verifyKey(
         { cache: ctx.keys.cache, limits: ctx.keys.limits, usage: ctx.keys.usage, now: ctx.now },
-        verifyGate(ctx),
-        // A 10 KB "key" is refused by length without being hashed whole.
-        {
-          key: input.key.slice(0, MAX_KEY_INPUT),
-          requiredScopes: scopes,
-          origin: input.origin ?? null,
-          ip: input.ip ?? null,
-        },
+        verifiableBy(ctx),
+        request,
       );
+      return verifyResultView(outcome);
     },
   }),
 );
