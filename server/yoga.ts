@@ -4,6 +4,7 @@ import { applyMiddleware } from "graphql-middleware";
 import { createYoga, type Plugin, type YogaServerInstance } from "graphql-yoga";
 import { permissions } from "./auth/shield";
 import { type AppDeps, buildContext, type Context } from "./context";
+import { useGraphQLArmor } from "./http/armor";
 import { declaredTooLarge, refusalAnswer, tooLarge } from "./http/body";
 import { useStrictJsonBody } from "./http/body-plugin";
 import { corsFor } from "./http/cors";
@@ -86,6 +87,7 @@ export function createKeywardYoga(deps: AppDeps & { ping: () => Promise<boolean>
       // Only application/json reaches here as a POST (useStrictJsonBody), and a browser
       // preflights that; a GET must carry a header a page cannot add without one.
       useCSRFPrevention({ requestHeaders: ["authorization", "x-graphql-yoga-csrf"] }),
+      ...useGraphQLArmor({ production }),
       useCatalogErrors({ publicUrl: deps.config.publicUrl, production }),
       useRateLimits(),
       production && {
