@@ -19,7 +19,8 @@ export type KeywardYoga = YogaServerInstance<ServerContext, Context>;
 /** The served schema: Pothos types behind the graphql-shield permission tree. */
 export const guardedSchema = applyMiddleware(schema, permissions);
 
-const DEFAULT_QUERY = `# Keyward GraphiQL. Sign up or in, then put the token in Headers below:
+/** The query GraphiQL opens with (a documented example: it must pass the limits too). */
+export const DEFAULT_QUERY = `# Keyward GraphiQL. Sign up or in, then put the token in Headers below:
 #   { "Authorization": "Bearer kws_…" }
 mutation SignUp {
   signUp(input: { email: "you@example.com", password: "a long passphrase", name: "You" }) {
