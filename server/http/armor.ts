@@ -11,8 +11,11 @@ import { catalog } from "../errors";
 // and every example in the README stays well inside them (test/api/hardening-limits).
 //
 // Measured on the SDK (fragments flattened): the deepest operation (ApiKeys) nests
-// fields 5 levels, the costliest (ApiKeys) costs about 100, the longest is about
-// 700 characters and 120 tokens, and none uses an alias or a directive.
+// fields 5 levels, the costliest (ApiKeys) costs about 140, the longest (ApiKeys) is
+// about 850 characters and 115 tokens, and none uses an alias or a directive. Cost
+// also admits a page of 100 keys (the largest page) with a few fields each, written
+// with a literal `first: 100` as one would in GraphiQL; every field of 100 keys is
+// refused.
 
 export const GRAPHQL_LIMITS = {
   /** Characters of the query text, checked before parsing. */
@@ -24,7 +27,7 @@ export const GRAPHQL_LIMITS = {
   aliases: 15,
   directives: 10,
   /** graphql-armor's cost: objects 2, scalars 1, ×1.5 per level, × a literal `first`. */
-  cost: 1_500,
+  cost: 3_000,
 } as const;
 
 const MESSAGES = {

@@ -98,6 +98,12 @@ describe("the limits sit where the tests of abuse expect them", () => {
     ]);
   });
 
+  it("accepts the largest page of keys, by a literal first: 100, with a few fields each", () => {
+    const query =
+      '{ apiKeys(workspaceId: "w", environment: LIVE, first: 100) { edges { node { id name start status } } } }';
+    expect(check(query).map((e) => e.message)).toEqual([]);
+  });
+
   it("accepts a page of 20 keys by a literal first: argument", () => {
     const query =
       '{ apiKeys(workspaceId: "w", environment: LIVE, first: 20) { totalCount edges { node { id name start status } } } }';
