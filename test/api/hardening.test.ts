@@ -160,6 +160,12 @@ describe("CSRF: a mutation a cross-site page could send is refused and changes n
     expect(await users()).toBe(before + 1);
   });
 
+  it("refuses a GET query without such a header, so a cross-site page cannot read with it", async () => {
+    const response = await prod.fetch(`/graphql?query=${encodeURIComponent("{ me { email } }")}`);
+    const body = await refusal(response, 400, "validation_failed");
+    expect(body.errors?.[0]?.message).toBe("Required CSRF header(s) not present");
+  });
+
   it("answers GET queries that carry a header a page cannot add without a preflight", async () => {
     const owner = await signUpUser(prod, "getter");
     const response = await prod.fetch(`/graphql?query=${encodeURIComponent("{ me { email } }")}`, {

@@ -227,6 +227,14 @@ export const ABUSIVE_REQUESTS: AbusiveRequest[] = [
     expect: LIMIT.tooDeep,
   },
   {
+    name: "nests JSON in the extensions past the limit",
+    method: "POST",
+    path: "/graphql",
+    headers: json,
+    body: Buffer.from(JSON.stringify({ query: "{ me { id } }", extensions: nested(MAX_JSON_DEPTH) })),
+    expect: LIMIT.tooDeep,
+  },
+  {
     name: "nests JSON in GET variables past the limit",
     method: "GET",
     path: `/graphql?query=${encodeURIComponent("query($x: JSON) { me { id } }")}&variables=${encodeURIComponent(
@@ -240,7 +248,7 @@ export const ABUSIVE_REQUESTS: AbusiveRequest[] = [
     method: "POST",
     path: "/graphql",
     headers: json,
-    body: Buffer.from(`{"query":"{ me { id } }","extensions":${"[".repeat(100_000)}${"]".repeat(100_000)}}`),
+    body: Buffer.from(`{"query":"{ me { id } }","padding":${"[".repeat(100_000)}${"]".repeat(100_000)}}`),
     expect: LIMIT.tooDeep,
   },
   {
