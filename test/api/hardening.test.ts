@@ -5,9 +5,9 @@ import { membershipChain, nested } from "../helpers/abuse";
 import { PASSWORD, signUpUser, startTestApp, type TestApp, uniqueEmail } from "../helpers/app";
 
 // What an attacker found on a production server, each as the attack it now fails:
-// introspection and schema hints, a cross-site form running a mutation, bodies that
-// dodged the size and UTF-8 checks, and a CORS policy that trusted every origin.
-// (test/server/hardening-paths.test.ts sends the document abuse through both paths.)
+// introspection and schema hints, a cross-site form running a mutation, and bodies
+// that dodged the size and UTF-8 checks. (CORS: hardening-cors.test.ts; the document
+// abuse, through both paths: test/server/hardening-paths.test.ts.)
 
 interface ErrorBody {
   data?: unknown;
@@ -247,70 +247,5 @@ describe("bodies are JSON in UTF-8, and nothing else is read", () => {
     const body = await refusal(deep, 400, "validation_failed");
     expect(body.errors?.[0]?.message).toBe(`JSON is nested deeper than ${MAX_JSON_DEPTH} levels.`);
     expect(await prod.db.apiKey.count({ where: { workspaceId: createWorkspace.id } })).toBe(1);
-  });
-});
-
-describe("CORS", () => {
-  const preflight = (app: TestApp, origin: string) =>
-    app.fetch("/graphql", {
-      method: "OPTIONS",
-      headers: {
-        origin,
-        "access-control-request-method": "POST",
-        "access-control-request-headers": "authorization, content-type",
-      },
-    });
-  const simple = (app: TestApp, origin: string) =>
-    app.fetch("/graphql", {
-      method: "POST",
-      headers: { "content-type": "application/json", origin },
-      body: JSON.stringify({ query: "{ me { id } }" }),
-    });
-
-  it.each(["https://evil.example", "null", "http://localhost:3000"])(
-    "allows no origin by default, not even %s",
-    async (origin) => {
-      for (const response of [await preflight(prod, origin), await simple(prod, origin)]) {
-        expect(response.headers.get("access-control-allow-origin")).toBeNull();
-        expect(response.headers.get("access-control-allow-credentials")).toBeNull();
-      }
-    },
-  );
-
-  describe("with KEYWARD_CORS_ORIGINS", () => {
-    let cors: TestApp;
-    const allowed = "https://app.example.com";
-    beforeAll(async () => {
-      cors = await startTestApp({
-        NODE_ENV: "production",
-        KEYWARD_CORS_ORIGINS: `${allowed},https://admin.example.com`,
-      });
-    });
-    afterAll(() => cors.close());
-
-    it("answers a listed origin exactly, without credentials", async () => {
-      const pre = await preflight(cors, allowed);
-      expect(pre.status).toBe(204);
-      expect(pre.headers.get("access-control-allow-origin")).toBe(allowed);
-      expect(pre.headers.get("access-control-allow-headers")).toMatch(/authorization/);
-      expect(pre.headers.get("access-control-allow-credentials")).toBeNull();
-      const response = await simple(cors, allowed);
-      expect(response.headers.get("access-control-allow-origin")).toBe(allowed);
-      expect(response.headers.get("access-control-allow-credentials")).toBeNull();
-      expect(response.headers.get("access-control-expose-headers")).toMatch(/x-request-id/);
-    });
-
-    it.each([
-      "https://evil.example",
-      "null",
-      `${allowed}/`,
-      "https://app.example.com.evil.example",
-      "http://app.example.com",
-    ])("gives %s nothing", async (origin) => {
-      for (const response of [await preflight(cors, origin), await simple(cors, origin)]) {
-        expect(response.headers.get("access-control-allow-origin")).toBeNull();
-        expect(response.headers.get("access-control-allow-credentials")).toBeNull();
-      }
-    });
   });
 });
