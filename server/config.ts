@@ -26,6 +26,33 @@ const redisUrl = z.string().refine((value) => {
   }
 }, "must be a redis:// or rediss:// URL");
 
+/** An origin exactly as a browser sends it: scheme, host and any non-default port; nothing else. */
+function isExactOrigin(entry: string): boolean {
+  if (entry.includes("*")) return false;
+  try {
+    const url = new URL(entry);
+    return (url.protocol === "https:" || url.protocol === "http:") && url.origin === entry;
+  } catch {
+    return false;
+  }
+}
+
+const corsOrigins = z.string().transform((value, ctx) => {
+  const entries = value
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  const bad = entries.find((entry) => !isExactOrigin(entry));
+  if (bad !== undefined) {
+    ctx.addIssue({
+      code: "custom",
+      message: `must be comma-separated origins like https://app.example.com (no path, wildcard or null): ${JSON.stringify(bad)} is not one`,
+    });
+    return z.NEVER;
+  }
+  return entries;
+});
+
 const schema = z.object({
   PORT: port.default(4000),
   HOST: z.string().min(1, "must not be empty").default("127.0.0.1"),
@@ -56,6 +83,7 @@ const schema = z.object({
     .min(1, "must be at least 1")
     .max(1_000_000, "must be at most 1000000")
     .default(10),
+  KEYWARD_CORS_ORIGINS: corsOrigins.optional(),
   LOG_LEVEL: z
     .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
       message: "must be one of fatal, error, warn, info, debug, trace, silent",
@@ -78,6 +106,8 @@ export interface Config {
   authRateLimit: number;
   /** Failed signIn attempts allowed per account (email, known or not) per 10 minutes. */
   signInAccountLimit: number;
+  /** Browser origins allowed to read answers (CORS); empty: none. */
+  corsOrigins: string[];
   logLevel: z.infer<typeof schema>["LOG_LEVEL"];
   production: boolean;
 }
@@ -94,7 +124,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const issue = parsed.error.issues[0];
     const name = String(issue?.path[0] ?? "environment");
     const got = env[name];
-    const shown = ["KEYWARD_MASTER_KEY", "DATABASE_URL", "REDIS_URL"].includes(name)
+    // Secrets are never echoed; a list's message already quotes the entry at fault.
+    const shown = ["KEYWARD_MASTER_KEY", "DATABASE_URL", "REDIS_URL", "KEYWARD_CORS_ORIGINS"].includes(name)
       ? ""
       : ` (got ${JSON.stringify(got)})`;
     throw new ConfigError(`invalid configuration: ${name} ${issue?.message ?? "is invalid"}${shown}`);
@@ -112,6 +143,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sessionTtlMs: c.KEYWARD_SESSION_TTL_HOURS * 3600_000,
     authRateLimit: c.KEYWARD_AUTH_RATE_LIMIT,
     signInAccountLimit: c.KEYWARD_SIGNIN_ACCOUNT_LIMIT,
+    corsOrigins: c.KEYWARD_CORS_ORIGINS ?? [],
     logLevel: c.LOG_LEVEL,
     production: c.NODE_ENV === "production",
   };

@@ -85,6 +85,18 @@ export const catalog = {
     description:
       "The input is malformed or breaks a rule. `extensions.field` names the offending field where there is one, and the message says why.",
   },
+  payload_too_large: {
+    status: 413,
+    title: "Payload too large",
+    description:
+      "The request body is over the limit (2 MiB), whatever its content type or transfer encoding. The server stops reading at the limit; send a smaller request.",
+  },
+  unsupported_media_type: {
+    status: 415,
+    title: "Unsupported media type",
+    description:
+      "`POST /graphql` accepts `Content-Type: application/json` (UTF-8) only. Form posts, multipart uploads, `text/plain` and `application/graphql` bodies are refused, so a plain HTML form cannot run a mutation.",
+  },
   rate_limit_exceeded: {
     status: 429,
     title: "Rate limit exceeded",

@@ -1,9 +1,13 @@
+import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
 import { NoSchemaIntrospectionCustomRule } from "graphql";
 import { applyMiddleware } from "graphql-middleware";
 import { createYoga, type Plugin, type YogaServerInstance } from "graphql-yoga";
 import { permissions } from "./auth/shield";
 import { type AppDeps, buildContext, type Context } from "./context";
-import { bodyTooLarge, MAX_BODY_BYTES, useStrictJsonBody } from "./http/body-plugin";
+import { useGraphQLArmor } from "./http/armor";
+import { declaredTooLarge, refusalAnswer, tooLarge } from "./http/body";
+import { useStrictJsonBody } from "./http/body-plugin";
+import { corsFor } from "./http/cors";
 import { useDocumentDepthLimit } from "./http/depth-plugin";
 import { useCatalogErrors } from "./http/errors-plugin";
 import { useRateLimits } from "./http/ratelimit-plugin";
@@ -17,7 +21,8 @@ export type KeywardYoga = YogaServerInstance<ServerContext, Context>;
 /** The served schema: Pothos types behind the graphql-shield permission tree. */
 export const guardedSchema = applyMiddleware(schema, permissions);
 
-const DEFAULT_QUERY = `# Keyward GraphiQL. Sign up or in, then put the token in Headers below:
+/** The query GraphiQL opens with (a documented example: it must pass the limits too). */
+export const DEFAULT_QUERY = `# Keyward GraphiQL. Sign up or in, then put the token in Headers below:
 #   { "Authorization": "Bearer kws_…" }
 mutation SignUp {
   signUp(input: { email: "you@example.com", password: "a long passphrase", name: "You" }) {
@@ -32,9 +37,9 @@ function useRequestLifecycle(deps: AppDeps): Plugin<Record<string, unknown>, Ser
   return {
     onRequest({ request, serverContext, endResponse, fetchAPI }) {
       startRequest(request, serverContext ?? {});
-      const length = Number(request.headers.get("content-length") ?? 0);
-      if (length > MAX_BODY_BYTES) {
-        const { status, body } = bodyTooLarge(deps.config.publicUrl ?? new URL(request.url).origin);
+      // Announced too large: refused before a byte is read (body-plugin.ts counts the rest).
+      if (declaredTooLarge(request.headers.get("content-length"))) {
+        const { status, body } = refusalAnswer(tooLarge(), deps.config.publicUrl ?? new URL(request.url).origin);
         endResponse(new fetchAPI.Response(body, { status, headers: { "content-type": "application/json" } }));
       }
     },
@@ -65,6 +70,9 @@ export function createKeywardYoga(deps: AppDeps & { ping: () => Promise<boolean>
     logging: deps.logger.child({ component: "yoga" }),
     maskedErrors: { isDev: false },
     graphiql: production ? false : { title: "Keyward", defaultQuery: DEFAULT_QUERY },
+    cors: corsFor(deps.config.corsOrigins),
+    // One operation per request: an array body is refused (body.ts).
+    batching: false,
     context: async ({ request }) => {
       const meta = requestMeta(request);
       try {
@@ -81,6 +89,10 @@ export function createKeywardYoga(deps: AppDeps & { ping: () => Promise<boolean>
       useRequestLifecycle(deps),
       useRoutes({ ping: deps.ping }),
       useStrictJsonBody(),
+      // Only application/json reaches here as a POST (useStrictJsonBody), and a browser
+      // preflights that; a GET must carry a header a page cannot add without one.
+      useCSRFPrevention({ requestHeaders: ["authorization", "x-graphql-yoga-csrf"] }),
+      ...useGraphQLArmor({ production }),
       useCatalogErrors({ publicUrl: deps.config.publicUrl, production }),
       useDocumentDepthLimit(),
       useRateLimits(),

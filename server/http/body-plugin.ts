@@ -1,49 +1,65 @@
 import { GraphQLError } from "graphql";
 import type { GraphQLParams, Plugin } from "graphql-yoga";
-import { catalog, docPath } from "../errors";
+import { catalog } from "../errors";
+import {
+  type BodyRefusal,
+  MAX_BODY_BYTES,
+  MAX_JSON_DEPTH,
+  nestedDeeperThan,
+  parseJsonBody,
+  refuseMediaType,
+  tooDeep,
+  tooLarge,
+} from "./body";
 
-// Reads JSON request bodies strictly: bytes that are not UTF-8 are refused rather
-// than silently turned into U+FFFD (which would let a non-UTF-8 name through),
-// and the size limit holds even for bodies without a Content-Length.
+// Yoga's own request parsers (form-urlencoded, multipart, application/graphql) read
+// any body of any size and decode it leniently; this plugin replaces them for every
+// POST, so the only body Yoga ever sees is one that passed the rules in body.ts.
 
-export const MAX_BODY_BYTES = 2 * 1024 * 1024;
+const refuse = (refusal: BodyRefusal) =>
+  new GraphQLError(refusal.message, {
+    extensions: { code: refusal.code, http: { status: catalog[refusal.code].status } },
+  });
 
-/** The answer to a body over the limit, for callers that refuse it before any parsing. */
-export function bodyTooLarge(base: string): { status: number; body: string } {
-  const status = catalog.validation_failed.status;
-  const error = {
-    message: `Request body exceeds ${MAX_BODY_BYTES} bytes.`,
-    extensions: { code: "validation_failed", docUrl: base + docPath("validation_failed"), http: { status } },
-  };
-  return { status, body: JSON.stringify({ errors: [error] }) };
+/** The body's bytes, or null once they pass `max`: reading stops there, with or without Content-Length. */
+async function readLimited(body: ReadableStream<Uint8Array> | null, max: number): Promise<Uint8Array | null> {
+  if (!body) return new Uint8Array(0);
+  const reader = body.getReader();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+    size += chunk.value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      return null;
+    }
+    parts.push(chunk.value);
+  }
+  return Buffer.concat(parts);
 }
 
-const bad = (message: string) =>
-  new GraphQLError(message, { extensions: { code: "validation_failed", http: { status: 400 } } });
-
-export function useStrictJsonBody(maxBytes = MAX_BODY_BYTES): Plugin {
+export function useStrictJsonBody(): Plugin {
   return {
     onRequestParse({ request, setRequestParser }) {
       if (request.method !== "POST") return;
-      if (!/^application\/(graphql\+)?json\b/i.test(request.headers.get("content-type") ?? "")) return;
+      // Thrown here, before the CSRF check (yoga.ts), so a form's content type is
+      // always answered 415, whatever headers came with it.
+      const mediaType = refuseMediaType(request.headers.get("content-type"));
+      if (mediaType) throw refuse(mediaType);
       setRequestParser(async (req) => {
-        const bytes = new Uint8Array(await req.arrayBuffer());
-        if (bytes.byteLength > maxBytes) throw bad(`Request body exceeds ${maxBytes} bytes.`);
-        let text: string;
-        try {
-          text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-        } catch {
-          throw bad("Request body is not valid UTF-8.");
-        }
-        let body: unknown;
-        try {
-          body = JSON.parse(text);
-        } catch {
-          throw bad("POST body sent invalid JSON.");
-        }
-        if (!body || typeof body !== "object") throw bad("POST body must be a JSON object.");
-        return body as GraphQLParams;
+        const bytes = await readLimited(req.body, MAX_BODY_BYTES);
+        if (!bytes) throw refuse(tooLarge());
+        const parsed = parseJsonBody(bytes);
+        if (!parsed.ok) throw refuse(parsed.refusal);
+        return parsed.params as GraphQLParams;
       });
+    },
+    // GET carries variables and extensions as JSON in the query string: same depth rule
+    // as inside a POST body, where they sit one level down.
+    onParams({ params }) {
+      for (const value of [params.variables, params.extensions]) {
+        if (nestedDeeperThan(value, MAX_JSON_DEPTH - 1)) throw refuse(tooDeep());
+      }
     },
   };
 }

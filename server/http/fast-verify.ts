@@ -12,9 +12,9 @@ import type { RequestMeta } from "./request-meta";
 // exactly a registered document (the SDK's VerifyApiKey), it runs the same
 // resolvers and error mapping, but without Yoga's per-request pipeline (fetch
 // adapter, plugin chain, re-parsing), which costs several times the verification
-// itself. Anything unusual (another document, a caller verifyApiKey's rule refuses,
-// a malformed body, variables that do not coerce) returns null and is served by
-// Yoga as usual.
+// itself. It gets a body that already passed body.ts's rules (node-handler.ts).
+// Anything unusual (another document, a caller verifyApiKey's rule refuses,
+// variables that do not coerce) returns null and is served by Yoga as usual.
 
 export interface FastAnswer {
   status: number;
@@ -38,21 +38,14 @@ function compile(source: string) {
 
 export function createFastVerify(deps: AppDeps) {
   const documents = new Map(PERSISTED.map((source) => [source, compile(source)]));
-  const decoder = new TextDecoder("utf-8", { fatal: true });
 
   return async function answer(
-    body: Uint8Array,
+    params: { query?: unknown; variables?: unknown; operationName?: unknown },
     headers: HeaderSource,
     meta: RequestMeta,
     base: string,
   ): Promise<FastAnswer | null> {
-    let params: { query?: unknown; variables?: unknown; operationName?: unknown };
-    try {
-      params = JSON.parse(decoder.decode(body));
-    } catch {
-      return null;
-    }
-    if (!params || typeof params.query !== "string") return null;
+    if (typeof params.query !== "string") return null;
     const operation = documents.get(params.query);
     if (!operation) return null;
     const ctx = await buildContext(deps, headers, meta);

@@ -1,28 +1,45 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { App } from "../app";
-import { bodyTooLarge, MAX_BODY_BYTES } from "./body-plugin";
+import { declaredTooLarge, MAX_BODY_BYTES, parseJsonBody, refuseMediaType } from "./body";
 import { createFastVerify } from "./fast-verify";
 import { newRequestMeta } from "./request-meta";
 import { createRestNodeHandler } from "./rest/node";
 import { createWriteBatch } from "./write-batch";
 
-// node:http → Keyward. POST /graphql bodies are read once here so the fast path
-// (fast-verify.ts) can answer persisted verifications; everything else goes to
-// Yoga with the same bytes, exactly as before.
+// node:http → Keyward. Every request body is read here, once, and never past the
+// limit (MAX_BODY_BYTES), whatever its content type or transfer encoding; POST
+// /graphql bodies that pass body.ts's rules may take the fast path (fast-verify.ts).
+// Everything else goes to Yoga, including every refusal: a body that is not read
+// (announced too large, or a content type /graphql refuses) or that ran over the
+// limit is handed to Yoga without its bytes, so the same plugin answers it exactly as
+// it answers yoga.fetch.
 
-function readBody(req: IncomingMessage): Promise<Buffer | null> {
+/** The body, or the number of bytes seen once they pass `max` (the rest is discarded unread). */
+function readBody(req: IncomingMessage, max: number): Promise<Buffer | { over: number }> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on("data", (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-    });
-    // Over the limit (also without a Content-Length): null, answered as too large.
-    req.on("end", () => resolve(size <= MAX_BODY_BYTES ? Buffer.concat(chunks) : null));
+      if (size <= max) {
+        chunks.push(chunk);
+        return;
+      }
+      // Answered now; what the client still sends is drained without being kept,
+      // so it can read the answer, and the connection is then closed.
+      req.off("data", onData);
+      req.resume();
+      resolve({ over: size });
+    };
+    req.on("data", onData);
+    req.on("end", () => resolve(Buffer.concat(chunks)));
     req.on("error", reject);
   });
 }
+
+const hasBody = (req: IncomingMessage) =>
+  req.headers["transfer-encoding"] !== undefined ||
+  (req.headers["content-length"] !== undefined && req.headers["content-length"] !== "0");
 
 const headerSource = (req: IncomingMessage) => ({
   get(name: string) {
@@ -31,15 +48,37 @@ const headerSource = (req: IncomingMessage) => ({
   },
 });
 
-async function viaYoga(app: App, req: IncomingMessage, res: ServerResponse, body: Buffer) {
+/**
+ * Hands the request to Yoga with `body` as its bytes. `unread` says the client's body
+ * was not (all) read: Yoga gets none but the headers as sent, with `over` (if any)
+ * as the announced length so it refuses the body as too large, and the connection is
+ * closed after the answer.
+ */
+async function viaYoga(
+  app: App,
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: Buffer | null,
+  unread?: { over?: number },
+) {
   const url = `http://${req.headers.host ?? "localhost"}${req.url ?? "/"}`;
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(", ") : value);
   }
-  const init: RequestInit = { method: req.method ?? "POST", headers, body: new Uint8Array(body) };
+  const method = req.method ?? "POST";
+  headers.delete("transfer-encoding");
+  if (unread?.over !== undefined) headers.set("content-length", String(unread.over));
+  else if (method === "GET" || method === "HEAD") headers.delete("content-length");
+  const init: RequestInit = {
+    method,
+    headers,
+    body: body && method !== "GET" && method !== "HEAD" ? new Uint8Array(body) : undefined,
+  };
   const response = await app.yoga.fetch(url, init, { req });
-  res.writeHead(response.status, Object.fromEntries(response.headers));
+  const answerHeaders = Object.fromEntries(response.headers);
+  if (unread) answerHeaders.connection = "close";
+  res.writeHead(response.status, answerHeaders);
   res.end(Buffer.from(await response.arrayBuffer()));
 }
 
@@ -73,26 +112,34 @@ export function createNodeHandler(app: App) {
   return async (req: IncomingMessage, res: ServerResponse) => {
     // /v1/keys/verify and /v1/authorize (server/http/rest/).
     if (rest(req, res)) return;
-    const isGraphqlPost =
-      req.method === "POST" &&
-      (req.url === "/graphql" || req.url?.startsWith("/graphql?")) &&
-      /^application\/(graphql\+)?json\b/i.test(req.headers["content-type"] ?? "");
-    if (!isGraphqlPost) {
+    if (!hasBody(req)) {
       app.yoga(req, res);
       return;
     }
     try {
-      const body = await readBody(req);
-      const origin = `http://${req.headers.host ?? "localhost"}`;
-      if (!body) {
-        const { status, body: answer } = bodyTooLarge(app.deps.config.publicUrl ?? origin);
-        res.writeHead(status, { "content-type": "application/json" });
-        res.end(answer);
+      const isGraphqlPost = req.method === "POST" && (req.url === "/graphql" || req.url?.startsWith("/graphql?"));
+      // Refused without reading, in the order Yoga checks them (yoga.ts, body-plugin.ts).
+      if (
+        declaredTooLarge(req.headers["content-length"]) ||
+        (isGraphqlPost && refuseMediaType(req.headers["content-type"]))
+      ) {
+        await viaYoga(app, req, res, null, {});
+        return;
+      }
+      const body = await readBody(req, MAX_BODY_BYTES);
+      if (!Buffer.isBuffer(body)) {
+        await viaYoga(app, req, res, null, body);
+        return;
+      }
+      const parsed = isGraphqlPost ? parseJsonBody(body) : null;
+      if (!parsed?.ok) {
+        await viaYoga(app, req, res, body);
         return;
       }
       const given = req.headers["x-request-id"];
       const meta = newRequestMeta(typeof given === "string" ? given : null, { req });
-      const answer = await fast(body, headerSource(req), meta, app.deps.config.publicUrl ?? origin);
+      const origin = `http://${req.headers.host ?? "localhost"}`;
+      const answer = await fast(parsed.params, headerSource(req), meta, app.deps.config.publicUrl ?? origin);
       if (answer) {
         write(res, {
           status: answer.status,

@@ -151,23 +151,24 @@ describe("malformed requests answer validation_failed (400)", () => {
     await expectValidationFailed(asLiteral);
     expect(await app.db.membership.count({ where: { workspaceId: createWorkspace.id } })).toBe(1);
   });
+});
 
-  it("a body over 2 MiB", async () => {
+describe("a body over 2 MiB answers payload_too_large (413)", () => {
+  it("announced by its Content-Length", async () => {
     const size = 2 * 1024 * 1024 + 16;
     const query = `{ me { id } } #${"x".repeat(size)}`;
     const body = JSON.stringify({ query });
     const response = await post(app, body, { "content-length": String(Buffer.byteLength(body)) });
-    expect(response.status).toBe(400);
+    expect(response.status).toBe(413);
     const { errors } = await readErrors(response);
-    expect(errors[0]?.extensions).toMatchObject({ code: "validation_failed", http: { status: 400 } });
-    expect(errors[0]?.extensions?.docUrl?.endsWith("/docs/errors#validation_failed")).toBe(true);
+    expect(errors[0]?.extensions).toMatchObject({ code: "payload_too_large", http: { status: 413 } });
   });
 
-  it("a body over 2 MiB links to the same absolute docUrl as every other error", async () => {
+  it("links to the same absolute docUrl as every other error", async () => {
     const body = JSON.stringify({ query: `{ me { id } } #${"x".repeat(2 * 1024 * 1024)}` });
     const response = await post(app, body, { "content-length": String(Buffer.byteLength(body)) });
     const { errors } = await readErrors(response);
-    expect(errors[0]?.extensions?.docUrl).toBe(`${DOCS}validation_failed`);
+    expect(errors[0]?.extensions?.docUrl).toBe(`${DOCS}payload_too_large`);
   });
 });
 

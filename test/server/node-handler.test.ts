@@ -148,7 +148,10 @@ describe("the node:http handler", () => {
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ query: "{ me { id } }", padding: "x".repeat(3 * 1024 * 1024) }),
     });
-    expect(big.status).toBe(400);
+    expect(big.status).toBe(413);
+    expect(((await big.json()) as { errors: { extensions: { code: string } }[] }).errors[0]?.extensions.code).toBe(
+      "payload_too_large",
+    );
   });
 
   it("refuses a body over 2 MiB sent without Content-Length (chunked) as too large", async () => {
@@ -170,11 +173,11 @@ describe("the node:http handler", () => {
       for (let i = 0; i < 5; i++) req.write(chunk);
       req.end('"}');
     });
-    expect(status).toBe(400);
+    expect(status).toBe(413);
     const parsed = JSON.parse(body) as { errors: { message: string; extensions: { code: string; docUrl: string } }[] };
-    expect(parsed.errors[0]?.extensions.code).toBe("validation_failed");
+    expect(parsed.errors[0]?.extensions.code).toBe("payload_too_large");
     expect(parsed.errors[0]?.message).toContain("exceeds");
-    expect(parsed.errors[0]?.extensions.docUrl).toBe(`${url}/docs/errors#validation_failed`);
+    expect(parsed.errors[0]?.extensions.docUrl).toBe(`${url}/docs/errors#payload_too_large`);
   });
 
   // Fast-path answers are written in one burst per event-loop turn (write-batch.ts):

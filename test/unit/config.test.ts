@@ -30,6 +30,7 @@ describe("loadConfig", () => {
       sessionTtlMs: 720 * 3600_000,
       authRateLimit: 30,
       signInAccountLimit: 10,
+      corsOrigins: [],
       logLevel: "info",
       production: false,
     });
@@ -49,6 +50,7 @@ describe("loadConfig", () => {
       KEYWARD_SESSION_TTL_HOURS: "24",
       KEYWARD_AUTH_RATE_LIMIT: "5",
       KEYWARD_SIGNIN_ACCOUNT_LIMIT: "7",
+      KEYWARD_CORS_ORIGINS: "https://app.example.com, http://localhost:5173",
       LOG_LEVEL: "warn",
       NODE_ENV: "production",
     });
@@ -64,6 +66,7 @@ describe("loadConfig", () => {
       sessionTtlMs: 24 * 3600_000,
       authRateLimit: 5,
       signInAccountLimit: 7,
+      corsOrigins: ["https://app.example.com", "http://localhost:5173"],
       logLevel: "warn",
       production: true,
     });
@@ -107,6 +110,16 @@ describe("loadConfig", () => {
     ["KEYWARD_AUTH_RATE_LIMIT", "lots"],
     ["KEYWARD_SIGNIN_ACCOUNT_LIMIT", "0"],
     ["KEYWARD_SIGNIN_ACCOUNT_LIMIT", "1.5"],
+    ["KEYWARD_CORS_ORIGINS", "null"],
+    ["KEYWARD_CORS_ORIGINS", "*"],
+    ["KEYWARD_CORS_ORIGINS", "https://*.example.com"],
+    ["KEYWARD_CORS_ORIGINS", "https://app.example.com/"],
+    ["KEYWARD_CORS_ORIGINS", "https://app.example.com/path"],
+    ["KEYWARD_CORS_ORIGINS", "https://App.example.com"],
+    ["KEYWARD_CORS_ORIGINS", "https://app.example.com:443"],
+    ["KEYWARD_CORS_ORIGINS", "app.example.com"],
+    ["KEYWARD_CORS_ORIGINS", "ftp://files.example.com"],
+    ["KEYWARD_CORS_ORIGINS", "https://user@app.example.com"],
   ];
 
   it.each(invalid)("refuses %s=%s with one line that names the variable", (variable, value) => {
@@ -115,6 +128,17 @@ describe("loadConfig", () => {
     expect(error.message).not.toMatch(/[\r\n]/);
     expect(error.message).toContain(variable);
     expect(error.message.length).toBeLessThan(200);
+  });
+
+  it("names the one bad origin in a KEYWARD_CORS_ORIGINS list", () => {
+    const error = configError({ KEYWARD_CORS_ORIGINS: "https://app.example.com,null,https://b.example.com" });
+    expect(error.message).toMatch(/^invalid configuration: KEYWARD_CORS_ORIGINS must be comma-separated origins/);
+    expect(error.message).toContain('"null" is not one');
+  });
+
+  it("reads an empty or blank KEYWARD_CORS_ORIGINS as no origin at all", () => {
+    expect(loadConfig({ KEYWARD_CORS_ORIGINS: "" }).corsOrigins).toEqual([]);
+    expect(loadConfig({ KEYWARD_CORS_ORIGINS: " , " }).corsOrigins).toEqual([]);
   });
 
   it("names the bad variable even when others are fine", () => {

@@ -166,9 +166,11 @@ export type VerifyCode =
   | 'keys_disabled'
   | 'not_found'
   | 'origin_not_allowed'
+  | 'payload_too_large'
   | 'publishable_key_write'
   | 'rate_limit_exceeded'
   | 'service_inactive'
+  | 'unsupported_media_type'
   | 'validation_failed'
   | 'workspace_access_denied';
 

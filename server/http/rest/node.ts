@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AppDeps, HeaderSource } from "../../context";
-import { MAX_BODY_BYTES } from "../body-plugin";
+import { MAX_BODY_BYTES } from "../body";
 import { newRequestMeta, type RequestMeta } from "../request-meta";
 import { type Answer, createWriteBatch } from "../write-batch";
 import { createRestRoutes, type RestRoute } from "./routes";

@@ -1,6 +1,6 @@
 import type { Plugin } from "graphql-yoga";
 import type { AppDeps } from "../../context";
-import { MAX_BODY_BYTES } from "../body-plugin";
+import { MAX_BODY_BYTES } from "../body";
 import { type ServerContext, startRequest } from "../request-meta";
 import { createRestRoutes } from "./routes";
 

@@ -3,7 +3,7 @@ import { verifiableBy, verifierCaller } from "../../auth/access";
 import { type AppDeps, buildContext } from "../../context";
 import type { Failure } from "../../errors";
 import { verifyKey, verifyRequest, verifyResultView } from "../../keys/verify";
-import { MAX_BODY_BYTES } from "../body-plugin";
+import { MAX_BODY_BYTES } from "../body";
 import { json, type RestAnswer, type RestRequest, refuse } from "./answer";
 
 // POST /v1/keys/verify: verifyApiKey without GraphQL. The body is the mutation's

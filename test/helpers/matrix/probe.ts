@@ -7,6 +7,7 @@ import {
   isNonNullType,
   isObjectType,
 } from "graphql";
+import { GRAPHQL_LIMITS } from "../../../server/http/armor";
 import { fieldArgument } from "./recipes";
 import type { Caller, World } from "./world";
 
@@ -63,7 +64,8 @@ export interface FieldPath {
   chain: Field[];
 }
 
-const MAX_SEGMENTS = 6;
+// The root field, the chain and `__typename` must fit the server's depth limit.
+const MAX_SEGMENTS = GRAPHQL_LIMITS.depth - 2;
 
 /** Every object-typed field below the query roots, each type expanded at most once per path. */
 export function fieldPaths(schema: GraphQLSchema): FieldPath[] {
@@ -74,7 +76,7 @@ export function fieldPaths(schema: GraphQLSchema): FieldPath[] {
       if (!isObjectType(named)) continue;
       const next = [...chain, field];
       paths.push({ root, chain: next });
-      if (!seen.has(named.name) && next.length < MAX_SEGMENTS) walk(root, next, named, new Set([...seen, named.name]));
+      if (next.length < MAX_SEGMENTS && !seen.has(named.name)) walk(root, next, named, new Set([...seen, named.name]));
     }
   };
   for (const root of Object.values(schema.getQueryType()?.getFields() ?? {})) {
