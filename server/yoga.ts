@@ -8,7 +8,6 @@ import { useGraphQLArmor } from "./http/armor";
 import { declaredTooLarge, refusalAnswer, tooLarge } from "./http/body";
 import { useStrictJsonBody } from "./http/body-plugin";
 import { corsFor } from "./http/cors";
-import { useDocumentDepthLimit } from "./http/depth-plugin";
 import { useCatalogErrors } from "./http/errors-plugin";
 import { useRateLimits } from "./http/ratelimit-plugin";
 import { requestMeta, type ServerContext, startRequest } from "./http/request-meta";
@@ -94,7 +93,6 @@ export function createKeywardYoga(deps: AppDeps & { ping: () => Promise<boolean>
       useCSRFPrevention({ requestHeaders: ["authorization", "x-graphql-yoga-csrf"] }),
       ...useGraphQLArmor({ production }),
       useCatalogErrors({ publicUrl: deps.config.publicUrl, production }),
-      useDocumentDepthLimit(),
       useRateLimits(),
       production && {
         onValidate({

@@ -105,13 +105,12 @@ describe("a publishable key saved with forbidden scopes before the rule grants n
     browser = app.client(pk.secret, { origin: ORIGIN });
   });
 
-  it("reading member emails through apiKeys → workspace → members with a forged Origin is refused", async () => {
+  it("reading member emails through apiKey → workspace → members with a forged Origin is refused", async () => {
     const response = await app.fetch("/graphql", {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${pk.secret}`, origin: ORIGIN },
       body: JSON.stringify({
-        query: `{ apiKeys(workspaceId: "${ws.id}", environment: LIVE, first: 1) {
-          edges { node { workspace { members { user { email } } } } } } }`,
+        query: `{ apiKey(id: "${pk.id}") { workspace { members { user { email } } } } }`,
       }),
     });
     const body = (await response.json()) as { errors?: { extensions: { code: string } }[]; data: unknown };
