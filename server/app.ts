@@ -2,6 +2,8 @@ import type { Logger } from "pino";
 import type { Config } from "./config";
 import type { AppDeps, Clock, KeyServices } from "./context";
 import { type Database, openDatabase } from "./db";
+import { createEdge, type Edge } from "./http/edge";
+import { createFetchHandler, type FetchHandler } from "./http/fetch-handler";
 import { KeyCache } from "./keys/cache";
 import { localBus, postgresBus } from "./keys/invalidation";
 import { connectRedis, RateLimits } from "./keys/ratelimit";
@@ -11,6 +13,11 @@ import { migrate } from "./migrations";
 import { createKeywardYoga, type KeywardYoga } from "./yoga";
 
 export interface App {
+  /** The request edge: every route's decisions (server/http/edge.ts). */
+  edge: Edge;
+  /** The whole server as a Fetch API handler (Request in, Response out), through the edge. */
+  fetch: FetchHandler;
+  /** GraphQL's general engine, behind the edge: GET, GraphiQL, and what the edge leaves to it. */
   yoga: KeywardYoga;
   /** What every request shares; the node:http fast path builds contexts from it. */
   deps: AppDeps;
@@ -51,8 +58,11 @@ export async function createApp(options: {
     keys,
     box,
   };
-  const yoga = createKeywardYoga({ ...deps, ping: database.ping });
+  const yoga = createKeywardYoga(deps);
+  const edge = createEdge({ ...deps, ping: database.ping });
   return {
+    edge,
+    fetch: createFetchHandler(deps, edge, yoga),
     yoga,
     deps,
     database,

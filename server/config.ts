@@ -84,6 +84,7 @@ const schema = z.object({
     .max(1_000_000, "must be at most 1000000")
     .default(10),
   KEYWARD_CORS_ORIGINS: corsOrigins.optional(),
+  KEYWARD_ACCESS_LOG: z.enum(["all", "errors", "off"], { message: "must be one of all, errors, off" }).default("all"),
   LOG_LEVEL: z
     .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
       message: "must be one of fatal, error, warn, info, debug, trace, silent",
@@ -108,6 +109,8 @@ export interface Config {
   signInAccountLimit: number;
   /** Browser origins allowed to read answers (CORS); empty: none. */
   corsOrigins: string[];
+  /** Which requests get an access-log line: all, errors (status 400 and up) or off. */
+  accessLog: "all" | "errors" | "off";
   logLevel: z.infer<typeof schema>["LOG_LEVEL"];
   production: boolean;
 }
@@ -144,6 +147,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     authRateLimit: c.KEYWARD_AUTH_RATE_LIMIT,
     signInAccountLimit: c.KEYWARD_SIGNIN_ACCOUNT_LIMIT,
     corsOrigins: c.KEYWARD_CORS_ORIGINS ?? [],
+    accessLog: c.KEYWARD_ACCESS_LOG,
     logLevel: c.LOG_LEVEL,
     production: c.NODE_ENV === "production",
   };

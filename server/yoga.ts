@@ -1,24 +1,16 @@
 import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
 import { NoSchemaIntrospectionCustomRule } from "graphql";
-import { applyMiddleware } from "graphql-middleware";
 import { createYoga, type Plugin, type YogaServerInstance } from "graphql-yoga";
-import { permissions } from "./auth/shield";
 import { type AppDeps, buildContext, type Context } from "./context";
 import { useGraphQLArmor } from "./http/armor";
-import { declaredTooLarge, refusalAnswer, tooLarge } from "./http/body";
 import { useStrictJsonBody } from "./http/body-plugin";
 import { corsFor } from "./http/cors";
 import { useCatalogErrors } from "./http/errors-plugin";
 import { useRateLimits } from "./http/ratelimit-plugin";
 import { requestMeta, type ServerContext, startRequest } from "./http/request-meta";
-import { useRestRoutes } from "./http/rest/plugin";
-import { useRoutes } from "./http/routes-plugin";
-import { schema } from "./schema";
+import { guardedSchema } from "./schema/guarded";
 
 export type KeywardYoga = YogaServerInstance<ServerContext, Context>;
-
-/** The served schema: Pothos types behind the graphql-shield permission tree. */
-export const guardedSchema = applyMiddleware(schema, permissions);
 
 /** The query GraphiQL opens with (a documented example: it must pass the limits too). */
 export const DEFAULT_QUERY = `# Keyward GraphiQL. Sign up or in, then put the token in Headers below:
@@ -31,36 +23,27 @@ mutation SignUp {
 }
 `;
 
-/** Request id, access log and body-size guard, for every route. */
-function useRequestLifecycle(deps: AppDeps): Plugin<Record<string, unknown>, ServerContext> {
+/**
+ * The request id for every request Yoga serves (the edge's own, when it handed the
+ * request over); the edge writes the access-log line.
+ */
+function useRequestId(): Plugin<Record<string, unknown>, ServerContext> {
   return {
-    onRequest({ request, serverContext, endResponse, fetchAPI }) {
+    onRequest({ request, serverContext }) {
       startRequest(request, serverContext ?? {});
-      // Announced too large: refused before a byte is read (body-plugin.ts counts the rest).
-      if (declaredTooLarge(request.headers.get("content-length"))) {
-        const { status, body } = refusalAnswer(tooLarge(), deps.config.publicUrl ?? new URL(request.url).origin);
-        endResponse(new fetchAPI.Response(body, { status, headers: { "content-type": "application/json" } }));
-      }
     },
     onResponse({ request, response }) {
-      const meta = requestMeta(request);
-      response.headers.set("x-request-id", meta.id);
-      const url = new URL(request.url);
-      deps.logger.info(
-        {
-          requestId: meta.id,
-          method: request.method,
-          path: url.pathname,
-          status: response.status,
-          ms: Math.round((performance.now() - meta.startedAt) * 10) / 10,
-        },
-        "request",
-      );
+      response.headers.set("x-request-id", requestMeta(request).id);
     },
   };
 }
 
-export function createKeywardYoga(deps: AppDeps & { ping: () => Promise<boolean> }): KeywardYoga {
+/**
+ * GraphQL's general engine, behind the edge (server/http/edge.ts): it serves GET
+ * /graphql and GraphiQL, CORS preflights, and the documents the edge's runner leaves
+ * to it, with the same limits, rules and error mapping.
+ */
+export function createKeywardYoga(deps: AppDeps): KeywardYoga {
   const production = deps.config.production;
   return createYoga<ServerContext, Context>({
     schema: guardedSchema,
@@ -83,10 +66,7 @@ export function createKeywardYoga(deps: AppDeps & { ping: () => Promise<boolean>
       }
     },
     plugins: [
-      // Before the lifecycle: it starts its own requests (see rest/plugin.ts).
-      useRestRoutes(deps),
-      useRequestLifecycle(deps),
-      useRoutes({ ping: deps.ping }),
+      useRequestId(),
       useStrictJsonBody(),
       // Only application/json reaches here as a POST (useStrictJsonBody), and a browser
       // preflights that; a GET must carry a header a page cannot add without one.

@@ -1,7 +1,11 @@
 import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
 import { characterLimitPlugin } from "@escape.tech/graphql-armor-character-limit";
+import { costLimitRule } from "@escape.tech/graphql-armor-cost-limit";
+import { maxAliasesRule } from "@escape.tech/graphql-armor-max-aliases";
+import { maxDepthRule } from "@escape.tech/graphql-armor-max-depth";
+import { maxDirectivesRule } from "@escape.tech/graphql-armor-max-directives";
 import type { GraphQLArmorRejectCallback } from "@escape.tech/graphql-armor-types";
-import { GraphQLError } from "graphql";
+import { GraphQLError, type ValidationRule } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import { catalog } from "../errors";
 
@@ -50,28 +54,52 @@ const asCatalogError: GraphQLArmorRejectCallback = (_context, error) => {
   });
 };
 
-export function useGraphQLArmor(options: { production: boolean }): Plugin[] {
+/** The limits' options, shared by Yoga's plugins and the edge's validation rules. */
+function limitOptions(production: boolean) {
   // Outside production the message states the limit and what was found, for whoever
   // writes the query; in production it only says which limit.
   const common = (limit: keyof typeof MESSAGES) => ({
-    exposeLimits: !options.production,
+    exposeLimits: !production,
     errorMessage: MESSAGES[limit],
     onReject: [asCatalogError],
     propagateOnRejection: true,
   });
+  return {
+    maxTokens: { n: GRAPHQL_LIMITS.tokens, ...common("tokens") },
+    maxDepth: { n: GRAPHQL_LIMITS.depth, flattenFragments: true, ...common("depth") },
+    maxAliases: { n: GRAPHQL_LIMITS.aliases, ...common("aliases") },
+    maxDirectives: { n: GRAPHQL_LIMITS.directives, ...common("directives") },
+    costLimit: { maxCost: GRAPHQL_LIMITS.cost, flattenFragments: true, ...common("cost") },
+    characters: { maxLength: GRAPHQL_LIMITS.characters, ...common("characters") },
+  };
+}
+
+export function useGraphQLArmor(options: { production: boolean }): Plugin[] {
+  const { characters, ...limits } = limitOptions(options.production);
   return [
     EnvelopArmorPlugin({
-      maxTokens: { n: GRAPHQL_LIMITS.tokens, ...common("tokens") },
-      maxDepth: { n: GRAPHQL_LIMITS.depth, flattenFragments: true, ...common("depth") },
-      maxAliases: { n: GRAPHQL_LIMITS.aliases, ...common("aliases") },
-      maxDirectives: { n: GRAPHQL_LIMITS.directives, ...common("directives") },
-      costLimit: { maxCost: GRAPHQL_LIMITS.cost, flattenFragments: true, ...common("cost") },
+      ...limits,
       // "Did you mean …?" describes the schema. Production hides it; development keeps
       // it for whoever is exploring in GraphiQL.
       blockFieldSuggestion: { enabled: options.production, mask: "" },
     }) as Plugin,
     // After the token limit: it wraps the parser in place, where max-tokens replaces
     // it, so the length is checked before a single token is read.
-    characterLimitPlugin({ maxLength: GRAPHQL_LIMITS.characters, ...common("characters") }),
+    characterLimitPlugin(characters),
+  ];
+}
+
+/**
+ * The same limits as validation rules, for documents the edge runs itself
+ * (graphql-runner.ts); characters and tokens are checked there while parsing. A
+ * refusal throws, as in Yoga.
+ */
+export function limitRules(production: boolean): ValidationRule[] {
+  const limits = limitOptions(production);
+  return [
+    maxDepthRule(limits.maxDepth),
+    maxAliasesRule(limits.maxAliases),
+    maxDirectivesRule(limits.maxDirectives),
+    costLimitRule(limits.costLimit),
   ];
 }

@@ -7,6 +7,7 @@ import {
   MAX_JSON_DEPTH,
   nestedDeeperThan,
   parseJsonBody,
+  readLimited,
   refuseMediaType,
   tooDeep,
   tooLarge,
@@ -20,23 +21,6 @@ const refuse = (refusal: BodyRefusal) =>
   new GraphQLError(refusal.message, {
     extensions: { code: refusal.code, http: { status: catalog[refusal.code].status } },
   });
-
-/** The body's bytes, or null once they pass `max`: reading stops there, with or without Content-Length. */
-async function readLimited(body: ReadableStream<Uint8Array> | null, max: number): Promise<Uint8Array | null> {
-  if (!body) return new Uint8Array(0);
-  const reader = body.getReader();
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
-    size += chunk.value.byteLength;
-    if (size > max) {
-      await reader.cancel();
-      return null;
-    }
-    parts.push(chunk.value);
-  }
-  return Buffer.concat(parts);
-}
 
 export function useStrictJsonBody(): Plugin {
   return {

@@ -100,3 +100,20 @@ export function refusalAnswer(refusal: BodyRefusal, base: string): { status: num
   };
   return { status, body: JSON.stringify({ errors: [error] }) };
 }
+
+/** The body's bytes, or null once they pass `max`: reading stops there, with or without Content-Length. */
+export async function readLimited(body: ReadableStream<Uint8Array> | null, max: number): Promise<Uint8Array | null> {
+  if (!body) return new Uint8Array(0);
+  const reader = body.getReader();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+    size += chunk.value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      return null;
+    }
+    parts.push(chunk.value);
+  }
+  return Buffer.concat(parts);
+}

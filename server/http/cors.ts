@@ -30,3 +30,16 @@ export function corsFor(origins: readonly string[]): false | ((request: Request)
     };
   };
 }
+
+/** The CORS headers of an answer the edge gives itself (Yoga's plugin answers preflights). */
+export function corsHeaders(origins: readonly string[]): (origin: string | null) => Record<string, string> | null {
+  const allowed = new Set(origins);
+  return (origin) =>
+    origin !== null && allowed.has(origin)
+      ? {
+          "access-control-allow-origin": origin,
+          vary: "Origin",
+          "access-control-expose-headers": EXPOSED_HEADERS.join(", "),
+        }
+      : null;
+}

@@ -1,5 +1,6 @@
 import { GraphQLError } from "graphql";
 import { type Plugin, useErrorHandler } from "graphql-yoga";
+import type { Logger } from "pino";
 import type { Context } from "../context";
 import { catalog, docPath, isErrorCode } from "../errors";
 import { requestMeta } from "./request-meta";
@@ -62,6 +63,35 @@ export function normalise(error: GraphQLError, base: string, requestId: string, 
   });
 }
 
+/** Logs, with the request's logger, every error that a bug (not a catalog refusal) caused. */
+export function logUnexpected(log: Logger | undefined, errors: readonly unknown[]): void {
+  for (const error of errors) {
+    const original = error instanceof GraphQLError ? error.originalError : error;
+    if (original && !(original instanceof GraphQLError)) {
+      log?.error({ err: original, path: error instanceof GraphQLError ? error.path : undefined }, "unexpected error");
+    }
+  }
+}
+
+/**
+ * The errors of a result as they leave the server. A request refused before execution
+ * (parse, validation, variables) lists one error per problem: every missing field of an
+ * input type, with its type. In production that is a map of the schema, so only the
+ * first problem is named.
+ */
+export function outgoingErrors(
+  result: { data?: unknown; errors?: readonly unknown[] },
+  base: string,
+  requestId: string,
+  production: boolean,
+): GraphQLError[] {
+  const all = result.errors ?? [];
+  const refused = production && result.data === undefined;
+  return (refused ? all.slice(0, 1) : all).map((e) =>
+    normalise(e instanceof GraphQLError ? e : new GraphQLError(String(e)), base, requestId, production),
+  );
+}
+
 export function useCatalogErrors(options: { publicUrl: string | undefined; production: boolean }): Plugin {
   return {
     onPluginInit({ addPlugin }) {
@@ -70,30 +100,14 @@ export function useCatalogErrors(options: { publicUrl: string | undefined; produ
         useErrorHandler(({ errors, context }) => {
           // Envelop hands over the execution args here; the GraphQL context is inside.
           const args = context as { contextValue?: Partial<Context> } & Partial<Context>;
-          const log = args.contextValue?.log ?? args.log;
-          for (const error of errors) {
-            const original = error instanceof GraphQLError ? error.originalError : error;
-            if (original && !(original instanceof GraphQLError)) {
-              log?.error(
-                { err: original, path: error instanceof GraphQLError ? error.path : undefined },
-                "unexpected error",
-              );
-            }
-          }
+          logUnexpected(args.contextValue?.log ?? args.log, errors);
         }),
       );
     },
     onResultProcess({ request, result, setResult }) {
       if (Array.isArray(result) || !("errors" in result) || !result.errors?.length) return;
       const base = options.publicUrl ?? new URL(request.url).origin;
-      const { id } = requestMeta(request);
-      // A request refused before execution (parse, validation, variables) lists one error per
-      // problem: every missing field of an input type, with its type. In production that is
-      // a map of the schema, so only the first problem is named.
-      const refused = options.production && result.data === undefined;
-      const errors = (refused ? result.errors.slice(0, 1) : result.errors).map((e) =>
-        normalise(e instanceof GraphQLError ? e : new GraphQLError(String(e)), base, id, options.production),
-      );
+      const errors = outgoingErrors(result, base, requestMeta(request).id, options.production);
       // Yoga strips extensions.http from the body; Keyward's contract keeps it, so
       // this result serialises itself (Yoga calls `stringify` when present).
       const body = { ...result, errors };

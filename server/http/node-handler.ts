@@ -1,35 +1,47 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { App } from "../app";
-import { declaredTooLarge, MAX_BODY_BYTES, parseJsonBody, refuseMediaType } from "./body";
-import { createFastVerify } from "./fast-verify";
-import { newRequestMeta } from "./request-meta";
-import { createRestNodeHandler } from "./rest/node";
-import { createWriteBatch } from "./write-batch";
+import type { HeaderSource } from "../context";
+import { declaredTooLarge, MAX_BODY_BYTES } from "./body";
+import { type EdgeAnswer, type EdgeRequest, unexpectedAnswer } from "./edge";
+import { newRequestMeta, type RequestMeta } from "./request-meta";
+import { type Answer, createWriteBatch } from "./write-batch";
 
-// node:http → Keyward. Every request body is read here, once, and never past the
-// limit (MAX_BODY_BYTES), whatever its content type or transfer encoding; POST
-// /graphql bodies that pass body.ts's rules may take the fast path (fast-verify.ts).
-// Everything else goes to Yoga, including every refusal: a body that is not read
-// (announced too large, or a content type /graphql refuses) or that ran over the
-// limit is handed to Yoga without its bytes, so the same plugin answers it exactly as
-// it answers yoga.fetch.
+// The node:http transport, the production path: no Request object and no Yoga
+// pipeline for what the edge answers itself (edge.ts); those answers go out in
+// per-turn bursts (write-batch.ts). What the edge leaves to Yoga is handed over
+// with the bytes the edge already read. A body is never read past MAX_BODY_BYTES:
+// past the limit the rest is drained unread and the connection closed.
 
-/** The body, or the number of bytes seen once they pass `max` (the rest is discarded unread). */
-function readBody(req: IncomingMessage, max: number): Promise<Buffer | { over: number }> {
+interface Written extends Answer {
+  method: string;
+  path: string;
+}
+
+interface BodyState {
+  read?: Promise<Uint8Array | null>;
+  /** Some of the client's body was never read: the connection cannot be reused. */
+  unread: boolean;
+}
+
+function readBody(req: IncomingMessage, state: BodyState): Promise<Uint8Array | null> {
+  if (declaredTooLarge(req.headers["content-length"])) {
+    state.unread = true;
+    return Promise.resolve(null);
+  }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size <= max) {
+      if (size <= MAX_BODY_BYTES) {
         chunks.push(chunk);
         return;
       }
-      // Answered now; what the client still sends is drained without being kept,
-      // so it can read the answer, and the connection is then closed.
+      // Answered now; what the client still sends is drained without being kept.
       req.off("data", onData);
       req.resume();
-      resolve({ over: size });
+      state.unread = true;
+      resolve(null);
     };
     req.on("data", onData);
     req.on("end", () => resolve(Buffer.concat(chunks)));
@@ -41,122 +53,95 @@ const hasBody = (req: IncomingMessage) =>
   req.headers["transfer-encoding"] !== undefined ||
   (req.headers["content-length"] !== undefined && req.headers["content-length"] !== "0");
 
-const headerSource = (req: IncomingMessage) => ({
+const headerSource = (req: IncomingMessage): HeaderSource => ({
   get(name: string) {
     const value = req.headers[name];
     return Array.isArray(value) ? value.join(", ") : (value ?? null);
   },
 });
 
-/**
- * Hands the request to Yoga with `body` as its bytes. `unread` says the client's body
- * was not (all) read: Yoga gets none but the headers as sent, with `over` (if any)
- * as the announced length so it refuses the body as too large, and the connection is
- * closed after the answer.
- */
 async function viaYoga(
-  app: App,
+  app: Served,
   req: IncomingMessage,
   res: ServerResponse,
-  body: Buffer | null,
-  unread?: { over?: number },
+  meta: RequestMeta,
+  bytes: Uint8Array | null,
 ) {
   const url = `http://${req.headers.host ?? "localhost"}${req.url ?? "/"}`;
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(", ") : value);
   }
-  const method = req.method ?? "POST";
   headers.delete("transfer-encoding");
-  if (unread?.over !== undefined) headers.set("content-length", String(unread.over));
-  else if (method === "GET" || method === "HEAD") headers.delete("content-length");
-  const init: RequestInit = {
-    method,
-    headers,
-    body: body && method !== "GET" && method !== "HEAD" ? new Uint8Array(body) : undefined,
-  };
-  const response = await app.yoga.fetch(url, init, { req });
-  const answerHeaders = Object.fromEntries(response.headers);
-  if (unread) answerHeaders.connection = "close";
-  res.writeHead(response.status, answerHeaders);
+  if (bytes) headers.set("content-length", String(bytes.byteLength));
+  else headers.delete("content-length");
+  const method = req.method ?? "GET";
+  const body = bytes && method !== "GET" && method !== "HEAD" ? new Uint8Array(bytes) : undefined;
+  const response = await app.yoga.fetch(url, { method, headers, body }, { req, meta });
+  res.writeHead(response.status, Object.fromEntries(response.headers));
   res.end(Buffer.from(await response.arrayBuffer()));
+  return response.status;
 }
 
-function unexpected(app: App, res: ServerResponse, error: unknown) {
-  app.deps.logger.error({ err: error }, "unexpected error in the HTTP handler");
-  if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
-  res.end(
-    JSON.stringify({
-      errors: [{ message: "Unexpected error.", extensions: { code: "INTERNAL_SERVER_ERROR", http: { status: 500 } } }],
-    }),
-  );
-}
+/** What the transport needs of the app. */
+type Served = Pick<App, "edge" | "yoga" | "deps">;
 
-export function createNodeHandler(app: App) {
-  const fast = createFastVerify(app.deps);
-  const rest = createRestNodeHandler(app.deps);
-  const write = createWriteBatch({
-    written: ({ status, meta }) =>
-      app.deps.logger.info(
-        {
-          requestId: meta.id,
-          method: "POST",
-          path: "/graphql",
-          status,
-          ms: Math.round((performance.now() - meta.startedAt) * 10) / 10,
-        },
-        "request",
-      ),
-    failed: (error, res) => unexpected(app, res, error),
+export function createNodeHandler(app: Served) {
+  const { edge, deps } = app;
+  const fail = (res: ServerResponse, answer: EdgeAnswer) => {
+    if (!res.headersSent) res.writeHead(answer.status, answer.headers);
+    res.end(answer.body);
+  };
+  const write = createWriteBatch<Written>({
+    written: (answer) => edge.log(answer, answer.status),
+    failed: (error, res, answer) => {
+      deps.logger.error({ err: error, requestId: answer.meta.id }, "unexpected error writing an answer");
+      fail(res, unexpectedAnswer(deps.config.publicUrl ?? "", answer.meta.id));
+    },
   });
+
   return async (req: IncomingMessage, res: ServerResponse) => {
-    // /v1/keys/verify and /v1/authorize (server/http/rest/).
-    if (rest(req, res)) return;
-    if (!hasBody(req)) {
-      app.yoga(req, res);
-      return;
-    }
+    const given = req.headers["x-request-id"];
+    const meta = newRequestMeta(typeof given === "string" ? given : null, { req });
+    const method = req.method ?? "GET";
+    const url = req.url ?? "/";
+    const mark = url.indexOf("?");
+    const path = mark === -1 ? url : url.slice(0, mark);
+    const base = deps.config.publicUrl ?? `http://${req.headers.host ?? "localhost"}`;
+    const state: BodyState = { unread: false };
+    const request: EdgeRequest = {
+      method,
+      path,
+      search: mark === -1 ? "" : url.slice(mark + 1),
+      headers: headerSource(req),
+      meta,
+      base,
+      body: () => {
+        state.read ??= readBody(req, state);
+        return state.read;
+      },
+    };
     try {
-      const isGraphqlPost = req.method === "POST" && (req.url === "/graphql" || req.url?.startsWith("/graphql?"));
-      // Refused without reading, in the order Yoga checks them (yoga.ts, body-plugin.ts).
-      if (
-        declaredTooLarge(req.headers["content-length"]) ||
-        (isGraphqlPost && refuseMediaType(req.headers["content-type"]))
-      ) {
-        await viaYoga(app, req, res, null, {});
-        return;
-      }
-      const body = await readBody(req, MAX_BODY_BYTES);
-      if (!Buffer.isBuffer(body)) {
-        await viaYoga(app, req, res, null, body);
-        return;
-      }
-      const parsed = isGraphqlPost ? parseJsonBody(body) : null;
-      if (!parsed?.ok) {
-        await viaYoga(app, req, res, body);
-        return;
-      }
-      const given = req.headers["x-request-id"];
-      const meta = newRequestMeta(typeof given === "string" ? given : null, { req });
-      const origin = `http://${req.headers.host ?? "localhost"}`;
-      const answer = await fast(parsed.params, headerSource(req), meta, app.deps.config.publicUrl ?? origin);
+      const answer = await edge.handle(request);
       if (answer) {
-        write(res, {
-          status: answer.status,
-          headers: {
-            "content-type": "application/json; charset=utf-8",
-            // Stated, so the answer is not sent chunked (writeHead comes before end).
-            "content-length": Buffer.byteLength(answer.body),
-            "x-request-id": meta.id,
-          },
-          body: answer.body,
-          meta,
-        });
+        // Stated, so the answer is not sent chunked (writeHead comes before end).
+        answer.headers["content-length"] = String(Buffer.byteLength(answer.body));
+        if (state.unread || (!state.read && hasBody(req))) answer.headers.connection = "close";
+        write(res, { status: answer.status, headers: answer.headers, body: answer.body, meta, method, path });
         return;
       }
-      await viaYoga(app, req, res, body);
+      // Yoga reads no body itself: it gets what the edge read, or (for a body the
+      // edge did not want, e.g. a POST to an unknown path) none, and the connection closes.
+      const bytes = state.read ? await state.read : null;
+      if (!state.read && hasBody(req)) {
+        state.unread = true;
+        res.shouldKeepAlive = false;
+      }
+      edge.log(request, await viaYoga(app, req, res, meta, bytes));
     } catch (error) {
-      unexpected(app, res, error);
+      deps.logger.error({ err: error, requestId: meta.id }, "unexpected error in the HTTP handler");
+      fail(res, unexpectedAnswer(base, meta.id));
+      edge.log(request, 500);
     }
   };
 }

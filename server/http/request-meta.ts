@@ -7,8 +7,10 @@ import type { RateDecision } from "../keys/ratelimit";
 export interface ServerContext {
   /** Set by node:http when the server listens (server/index.ts). */
   req?: IncomingMessage;
-  /** Lets tests that call yoga.fetch say which address they come from. */
+  /** Lets tests that call the server in process say which address they come from. */
   ip?: string;
+  /** Set by the edge when it hands a request to Yoga, so both speak of one request. */
+  meta?: RequestMeta;
 }
 
 export interface RequestMeta {
@@ -34,7 +36,7 @@ export function newRequestMeta(givenId: string | null | undefined, server: Serve
 }
 
 export function startRequest(request: Request, server: ServerContext): RequestMeta {
-  const meta = newRequestMeta(request.headers.get("x-request-id"), server);
+  const meta = server.meta ?? newRequestMeta(request.headers.get("x-request-id"), server);
   metas.set(request, meta);
   return meta;
 }

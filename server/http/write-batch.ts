@@ -19,7 +19,7 @@ export interface Answer {
 export interface WriteBatchHooks<A extends Answer = Answer> {
   /** After an answer is handed to its socket (request logging). */
   written(answer: A): void;
-  failed(error: unknown, res: ServerResponse): void;
+  failed(error: unknown, res: ServerResponse, answer: A): void;
 }
 
 export function createWriteBatch<A extends Answer = Answer>(hooks: WriteBatchHooks<A>) {
@@ -35,7 +35,7 @@ export function createWriteBatch<A extends Answer = Answer>(hooks: WriteBatchHoo
         hooks.written(answer);
       } catch (error) {
         // One broken answer must not keep the rest of the batch from being written.
-        hooks.failed(error, res);
+        hooks.failed(error, res, answer);
       }
     }
   }

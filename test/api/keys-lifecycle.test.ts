@@ -26,7 +26,7 @@ function client(token?: string, headers?: Record<string, string>): KeywardClient
     url: "http://keyward.test/graphql",
     token,
     headers,
-    fetch: (input, init) => Promise.resolve(app.yoga.fetch(input, init, { ip: TEST_IP })),
+    fetch: (input, init) => app.serve(input, init, { ip: TEST_IP }),
     onResponse: (response) => {
       const head = [...response.headers].map(([name, value]) => `${name}: ${value}`).join("\n");
       responses.push(

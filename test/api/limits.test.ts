@@ -25,7 +25,7 @@ async function send(
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   if (options.origin) headers.origin = options.origin;
-  const response = await app.yoga.fetch(
+  const response = await app.serve(
     "http://keyward.test/graphql",
     { method: "POST", headers, body: JSON.stringify({ query, variables: options.variables }) },
     { ip: options.ip },

@@ -16,7 +16,7 @@ function recordingClient(app: TestApp, token?: string, ip = TEST_IP) {
   const client: KeywardClient = createClient({
     url: "http://keyward.test/graphql",
     token,
-    fetch: (input, init) => Promise.resolve(app.yoga.fetch(input, init, { ip })),
+    fetch: (input, init) => app.serve(input, init, { ip }),
     onResponse: (response) => responses.push(response),
   });
   const last = () => {

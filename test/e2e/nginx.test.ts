@@ -63,7 +63,7 @@ server {
 
 beforeAll(async () => {
   app = await startTestApp();
-  const node = createNodeHandler({ yoga: app.yoga, deps: app.deps } as Parameters<typeof createNodeHandler>[0]);
+  const node = createNodeHandler(app);
   keyward = createServer((req, res) => void node(req, res));
   upstream = createServer((req, res) => {
     let body = "";

@@ -10,6 +10,10 @@ export const TEST_IP = "203.0.113.7";
 
 export interface TestApp {
   yoga: Awaited<ReturnType<typeof createApp>>["yoga"];
+  /** The request edge, for a real node:http server in tests (createNodeHandler(app)). */
+  edge: Awaited<ReturnType<typeof createApp>>["edge"];
+  /** The whole server as a Fetch API handler, through the edge (what `fetch` and `client` use). */
+  serve: Awaited<ReturnType<typeof createApp>>["fetch"];
   /** What every request shares (for the node:http handler's fast path). */
   deps: Awaited<ReturnType<typeof createApp>>["deps"];
   /** The key engine: cache (with its stats), invalidation bus, limits, usage recorder. */
@@ -24,9 +28,9 @@ export interface TestApp {
   database: TestDatabase;
   /** Every log line the server wrote, as raw JSON text. */
   logs: string[];
-  /** An SDK client that calls the server in-process through yoga.fetch. */
+  /** An SDK client that calls the server in process, through the edge. */
   client(token?: string, headers?: Record<string, string>): KeywardClient;
-  /** Raw HTTP through yoga.fetch, for what the SDK cannot send (bad JSON, odd headers). */
+  /** Raw HTTP through the edge, in process, for what the SDK cannot send (bad JSON, odd headers). */
   fetch(path: string, init?: RequestInit): Promise<Response>;
   clock: { now: Date; advance(ms: number): void };
   close(): Promise<void>;
@@ -77,10 +81,11 @@ export async function startTestApp(env: Record<string, string> = {}, options: Te
     database: database.database,
     clock: () => clock.now,
   });
-  const fetchIn = (input: string, init?: RequestInit) =>
-    Promise.resolve(app.yoga.fetch(input, init ?? {}, { ip: TEST_IP }));
+  const fetchIn = (input: string, init?: RequestInit) => app.fetch(input, init, { ip: TEST_IP });
   return {
     yoga: app.yoga,
+    edge: app.edge,
+    serve: app.fetch,
     deps: app.deps,
     keys: app.keys,
     queries,

@@ -23,7 +23,7 @@ let origin: string;
 
 beforeAll(async () => {
   app = await startTestApp({ NODE_ENV: "production" });
-  const node = createNodeHandler({ yoga: app.yoga, deps: app.deps } as Parameters<typeof createNodeHandler>[0]);
+  const node = createNodeHandler(app);
   server = createServer((req, res) => void node(req, res));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

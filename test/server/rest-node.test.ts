@@ -16,7 +16,7 @@ let url: string;
 
 const context = describeRestRoutes(async () => {
   const app = await startTestApp();
-  const node = createNodeHandler({ yoga: app.yoga, deps: app.deps } as Parameters<typeof createNodeHandler>[0]);
+  const node = createNodeHandler(app);
   server = createServer((req, res) => void node(req, res));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -31,6 +31,7 @@ describe("loadConfig", () => {
       authRateLimit: 30,
       signInAccountLimit: 10,
       corsOrigins: [],
+      accessLog: "all",
       logLevel: "info",
       production: false,
     });
@@ -51,6 +52,7 @@ describe("loadConfig", () => {
       KEYWARD_AUTH_RATE_LIMIT: "5",
       KEYWARD_SIGNIN_ACCOUNT_LIMIT: "7",
       KEYWARD_CORS_ORIGINS: "https://app.example.com, http://localhost:5173",
+      KEYWARD_ACCESS_LOG: "errors",
       LOG_LEVEL: "warn",
       NODE_ENV: "production",
     });
@@ -67,6 +69,7 @@ describe("loadConfig", () => {
       authRateLimit: 5,
       signInAccountLimit: 7,
       corsOrigins: ["https://app.example.com", "http://localhost:5173"],
+      accessLog: "errors",
       logLevel: "warn",
       production: true,
     });
@@ -99,6 +102,7 @@ describe("loadConfig", () => {
     ["PORT", "80.5"],
     ["KEYWARD_SIGNUP", "maybe"],
     ["LOG_LEVEL", "loud"],
+    ["KEYWARD_ACCESS_LOG", "sometimes"],
     ["DATABASE_URL", "mysql://x"],
     ["DATABASE_URL", "not a url"],
     ["REDIS_URL", "http://x"],

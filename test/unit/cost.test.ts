@@ -1,8 +1,8 @@
 import { parse } from "graphql";
 import { describe, expect, it } from "vitest";
+import { COST_RULES } from "../../server/http/charge";
 import { type CostRules, measure } from "../../server/http/cost";
-import { COST_RULES } from "../../server/http/ratelimit-plugin";
-import { guardedSchema } from "../../server/yoga";
+import { guardedSchema } from "../../server/schema/guarded";
 
 // The cost of a document as it will execute: aliases are calls, fragments are
 // expanded, a connection runs the costly fields inside it once per row.

@@ -1,6 +1,5 @@
 import type { HeaderSource } from "../../context";
 import { catalog, docPath, type Failure } from "../../errors";
-import type { RateDecision } from "../../keys/ratelimit";
 import type { RequestMeta } from "../request-meta";
 
 // What a plain-HTTP route gets and gives: the request as plain facts, the answer
@@ -62,14 +61,4 @@ export function refuse(request: RestRequest, failure: Failure, headers?: Record<
   };
   // JSON.stringify leaves out `field` when it is undefined.
   return json(request, catalog[failure.code].status, { error }, headers);
-}
-
-export function rateLimitHeaders(decision: RateDecision): Record<string, string> {
-  const headers: Record<string, string> = {
-    "x-ratelimit-limit": String(decision.limit),
-    "x-ratelimit-remaining": String(decision.remaining),
-    "x-ratelimit-reset": String(Math.ceil(decision.resetAt.getTime() / 1000)),
-  };
-  if (!decision.allowed) headers["retry-after"] = String(decision.retryAfterSeconds);
-  return headers;
 }

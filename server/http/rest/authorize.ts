@@ -3,7 +3,8 @@ import type { AppDeps, HeaderSource } from "../../context";
 import { catalog, type Failure, fail, ok, type Result } from "../../errors";
 import { effectiveScopes } from "../../keys/scopes";
 import { verifyKey, verifyRequest, verifyResultView } from "../../keys/verify";
-import { JSON_TYPE, type RestAnswer, type RestRequest, rateLimitHeaders, refuse } from "./answer";
+import { rateLimitHeaders } from "../charge";
+import { JSON_TYPE, type RestAnswer, type RestRequest, refuse } from "./answer";
 
 // /v1/authorize: forward authentication for gateways (nginx auth_request, Traefik
 // ForwardAuth, Envoy ext_authz over HTTP). The key the gateway's customer sent is

@@ -1,0 +1,162 @@
+import {
+  type DocumentNode,
+  type ExecutionResult,
+  execute,
+  type GraphQLError,
+  getOperationAST,
+  getVariableValues,
+  Kind,
+  NoSchemaIntrospectionCustomRule,
+  type OperationDefinitionNode,
+  parse,
+  specifiedRules,
+  validate,
+} from "graphql";
+import { type CompiledQuery, compileQuery, isCompiledQuery } from "graphql-jit";
+import { LRUCache } from "lru-cache";
+import { verifierCaller } from "../auth/access";
+import { type AppDeps, buildContext } from "../context";
+import { schema } from "../schema";
+import { guardedSchema } from "../schema/guarded";
+import { apiError } from "../schema/result";
+import { GRAPHQL_LIMITS, limitRules } from "./armor";
+import { chargeCaller, rateLimitHeaders } from "./charge";
+import type { EdgeAnswer, EdgeRequest } from "./edge";
+import { logUnexpected, outgoingErrors } from "./errors-plugin";
+import { withLocations } from "./locate";
+
+// Runs POST /graphql documents without Yoga's per-request pipeline (fetch adapter,
+// plugin chain), which costs several times the work of a verification. A document is
+// parsed and validated once — the schema's rules, the same graphql-armor limits as
+// Yoga, no introspection in production — and kept by its text; from its second use
+// it runs as a graphql-jit compiled query. Execution, the caller's limits
+// (charge.ts), the shield rules and the error mapping are the ones Yoga uses.
+//
+// Whatever this does not run, Yoga answers in its own words (null): documents that
+// do not parse or validate, a missing operation, variables that do not coerce,
+// subscriptions, unusual Accept headers. So a refusal reads the same on every path.
+//
+// Documents that only call verifyApiKey run on the schema without the shield
+// middleware (which wraps every field in a promise): verifyApiKey's rule is a rule
+// about the caller alone (verifierCaller), applied here first, and every field below
+// it is `allow` (test/unit/shield-verify.test.ts pins both).
+
+const CACHED_DOCUMENTS = 1000;
+const COMPILE_AFTER_USES = 2;
+
+interface Prepared {
+  document: DocumentNode;
+  uses: number;
+  compiled: Map<string, CompiledQuery | null>;
+}
+
+const YOGA = null;
+
+function onlyVerifies(operation: OperationDefinitionNode): boolean {
+  return (
+    operation.operation === "mutation" &&
+    operation.selectionSet.selections.every(
+      (s) => s.kind === Kind.FIELD && (s.name.value === "verifyApiKey" || s.name.value === "__typename"),
+    )
+  );
+}
+
+function mediaType(accept: string | null): string | null {
+  if (!accept) return "application/json";
+  for (const part of accept.toLowerCase().split(",")) {
+    const type = part.split(";")[0]?.trim();
+    if (type === "application/graphql-response+json") return type;
+    if (type === "application/json" || type === "*/*" || type === "application/*") return "application/json";
+  }
+  return null;
+}
+
+export function createGraphQLRunner(deps: AppDeps) {
+  const production = deps.config.production;
+  const rules = [...specifiedRules, ...limitRules(production)];
+  if (production) rules.push(NoSchemaIntrospectionCustomRule);
+  // false: a document Yoga answers (it did not parse or validate here).
+  const documents = new LRUCache<string, Prepared | false>({ max: CACHED_DOCUMENTS });
+
+  function prepare(query: string): Prepared | false {
+    if (query.length > GRAPHQL_LIMITS.characters) return false;
+    try {
+      const document = parse(query, { maxTokens: GRAPHQL_LIMITS.tokens });
+      if (validate(guardedSchema, document, rules).length) return false;
+      return { document, uses: 0, compiled: new Map() };
+    } catch {
+      // A limit refused it (armor throws): Yoga words that refusal.
+      return false;
+    }
+  }
+
+  function compiled(prepared: Prepared, operationName: string | null, open: boolean): CompiledQuery | null {
+    const key = `${open ? "open" : "guarded"}:${operationName ?? ""}`;
+    if (!prepared.compiled.has(key)) {
+      const query = compileQuery(open ? schema : guardedSchema, prepared.document, operationName ?? undefined);
+      prepared.compiled.set(key, isCompiledQuery(query) ? query : null);
+    }
+    return prepared.compiled.get(key) ?? null;
+  }
+
+  return async function run(params: Record<string, unknown>, request: EdgeRequest): Promise<EdgeAnswer | null> {
+    const { query, variables, operationName } = params;
+    const contentType = mediaType(request.headers.get("accept"));
+    if (typeof query !== "string" || !contentType) return YOGA;
+    if (operationName != null && typeof operationName !== "string") return YOGA;
+    if (variables != null && (typeof variables !== "object" || Array.isArray(variables))) return YOGA;
+    let prepared = documents.get(query);
+    if (prepared === undefined) {
+      prepared = prepare(query);
+      documents.set(query, prepared);
+    }
+    if (!prepared) return YOGA;
+    const operation = getOperationAST(prepared.document, operationName ?? undefined);
+    if (!operation || operation.operation === "subscription") return YOGA;
+    const inputs = (variables ?? {}) as Record<string, unknown>;
+    // Nobody is charged for a request whose variables do not coerce: Yoga refuses it.
+    const coerced = getVariableValues(guardedSchema, operation.variableDefinitions ?? [], inputs);
+    if (coerced.errors) return YOGA;
+
+    const ctx = await buildContext(deps, request.headers, request.meta);
+    const name = operation.name?.value ?? null;
+    const refused = await chargeCaller(ctx, {
+      schema: guardedSchema,
+      document: prepared.document,
+      operationName: name,
+      variables: coerced.coerced,
+    });
+    let result: ExecutionResult;
+    let jit: CompiledQuery | null = null;
+    if (refused) result = { errors: [apiError(refused)] };
+    else {
+      const open = onlyVerifies(operation) && verifierCaller(ctx).ok;
+      prepared.uses += 1;
+      jit = prepared.uses >= COMPILE_AFTER_USES ? compiled(prepared, name, open) : null;
+      result = (
+        jit
+          ? await jit.query(undefined, ctx, inputs)
+          : await execute({
+              schema: open ? schema : guardedSchema,
+              document: prepared.document,
+              operationName: name,
+              variableValues: inputs,
+              contextValue: ctx,
+            })
+      ) as ExecutionResult;
+    }
+    const headers: Record<string, string> = {
+      "content-type": `${contentType}; charset=utf-8`,
+      "x-request-id": request.meta.id,
+    };
+    if (ctx.meta.rateLimit) Object.assign(headers, rateLimitHeaders(ctx.meta.rateLimit));
+    if (!result.errors?.length) return { status: 200, headers, body: JSON.stringify({ data: result.data }) };
+    logUnexpected(ctx.log, result.errors);
+    const located = jit ? result.errors.map((e) => withLocations(e, prepared.document, operation)) : result.errors;
+    const errors = outgoingErrors({ data: result.data, errors: located }, request.base, request.meta.id, production);
+    const status = Math.max(...errors.map((e) => (e.extensions.http as { status: number }).status));
+    // graphql-js's order, as Yoga prints it: errors, then data (absent when nothing ran).
+    const body = { errors: errors.map((e: GraphQLError) => e.toJSON()), data: result.data };
+    return { status, headers, body: JSON.stringify(body) };
+  };
+}
