@@ -44,8 +44,12 @@ const onParentWorkspace = (permission: Permission) =>
     return access.ok ? true : apiError(access.error);
   });
 
-/** A signed-in user or a secret key; publishable keys cannot call mutations. */
-const userOrSecretKey = rule({ cache: "contextual" })((_parent, _args, ctx: Context) => {
+/**
+ * A signed-in user or a secret key; publishable keys cannot call mutations. A rule
+ * about the caller alone: the edge's runner applies it (verifierCaller) before it
+ * runs a verify-only document without the shield middleware.
+ */
+export const userOrSecretKey = rule({ cache: "contextual" })((_parent, _args, ctx: Context) => {
   const caller = verifierCaller(ctx);
   return caller.ok ? true : apiError(caller.error);
 });
@@ -63,52 +67,52 @@ const byInputWorkspaceId = (args: Record<string, unknown>): WorkspaceRef => ({ i
 const idArg = (args: Record<string, unknown>) => str(args.id);
 const inputId = (args: Record<string, unknown>) => str(input(args).id);
 
-export const permissions = shield(
-  {
-    Query: {
-      me: noBadCredential,
-      // The resolver checks membership itself, after validating "exactly one of id or slug".
-      workspace: signedInToRead,
-      auditEvents: inWorkspace("audit:read", byWorkspaceIdArg),
-      apiKey: onApiKey("keys:read", idArg),
-      apiKeys: inWorkspace("keys:read", byWorkspaceIdArg),
-    },
-    Mutation: {
-      signUp: allow,
-      signIn: allow,
-      signOut: signedIn,
-      createWorkspace: signedIn,
-      addMember: inWorkspace("members:write", byInputWorkspaceId),
-      updateMemberRole: inWorkspace("members:write", byInputWorkspaceId),
-      removeMember: inWorkspace("members:write", byInputWorkspaceId),
-      createApiKey: inWorkspace("keys:write", byInputWorkspaceId),
-      updateApiKey: onApiKey("keys:write", inputId),
-      rollApiKey: onApiKey("keys:write", inputId),
-      revokeApiKey: onApiKey("keys:write", inputId),
-      setKeysEnabled: inWorkspace("keys:write", byInputWorkspaceId),
-      // Which keys the caller may verify is decided per key, inside the answer (not_found).
-      verifyApiKey: userOrSecretKey,
-    },
-    User: { "*": allow, memberships: isSelf },
-    Workspace: { "*": allow, members: onParentWorkspace("members:read") },
-    Membership: allow,
-    AuthPayload: allow,
-    AuditEvent: allow,
-    AuditEventConnection: allow,
-    AuditEventEdge: allow,
-    PageInfo: allow,
-    ApiKey: allow,
-    ApiKeyConnection: allow,
-    ApiKeyEdge: allow,
-    CreatedApiKey: allow,
-    RateLimit: allow,
-    RateLimitState: allow,
-    VerifyResult: allow,
-    KeyUsage: allow,
+/** The permission tree, by type and field. */
+export const RULES = {
+  Query: {
+    me: noBadCredential,
+    // The resolver checks membership itself, after validating "exactly one of id or slug".
+    workspace: signedInToRead,
+    auditEvents: inWorkspace("audit:read", byWorkspaceIdArg),
+    apiKey: onApiKey("keys:read", idArg),
+    apiKeys: inWorkspace("keys:read", byWorkspaceIdArg),
   },
-  {
-    fallbackRule: deny,
-    allowExternalErrors: true,
-    fallbackError: apiError({ code: "insufficient_permissions", message: "You are not allowed to do this." }),
+  Mutation: {
+    signUp: allow,
+    signIn: allow,
+    signOut: signedIn,
+    createWorkspace: signedIn,
+    addMember: inWorkspace("members:write", byInputWorkspaceId),
+    updateMemberRole: inWorkspace("members:write", byInputWorkspaceId),
+    removeMember: inWorkspace("members:write", byInputWorkspaceId),
+    createApiKey: inWorkspace("keys:write", byInputWorkspaceId),
+    updateApiKey: onApiKey("keys:write", inputId),
+    rollApiKey: onApiKey("keys:write", inputId),
+    revokeApiKey: onApiKey("keys:write", inputId),
+    setKeysEnabled: inWorkspace("keys:write", byInputWorkspaceId),
+    // Which keys the caller may verify is decided per key, inside the answer (not_found).
+    verifyApiKey: userOrSecretKey,
   },
-);
+  User: { "*": allow, memberships: isSelf },
+  Workspace: { "*": allow, members: onParentWorkspace("members:read") },
+  Membership: allow,
+  AuthPayload: allow,
+  AuditEvent: allow,
+  AuditEventConnection: allow,
+  AuditEventEdge: allow,
+  PageInfo: allow,
+  ApiKey: allow,
+  ApiKeyConnection: allow,
+  ApiKeyEdge: allow,
+  CreatedApiKey: allow,
+  RateLimit: allow,
+  RateLimitState: allow,
+  VerifyResult: allow,
+  KeyUsage: allow,
+};
+
+export const permissions = shield(RULES, {
+  fallbackRule: deny,
+  allowExternalErrors: true,
+  fallbackError: apiError({ code: "insufficient_permissions", message: "You are not allowed to do this." }),
+});

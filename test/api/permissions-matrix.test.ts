@@ -65,6 +65,33 @@ async function fieldRows(): Promise<Row[]> {
   return rows;
 }
 
+/** The plain-HTTP routes: the verifier's own credential, and forward-auth with the caller's credential as the key. */
+async function httpRows(): Promise<Row[]> {
+  const routes = {
+    "`POST /v1/keys/verify`": (headers: Record<string, string>) =>
+      app.fetch("/v1/keys/verify", {
+        method: "POST",
+        headers: { ...headers, "content-type": "application/json" },
+        body: JSON.stringify({ key: world.liveKey.secret }),
+      }),
+    "`GET /v1/authorize`": (headers: Record<string, string>) => app.fetch("/v1/authorize", { headers }),
+  };
+  const rows: Row[] = [];
+  for (const [name, call] of Object.entries(routes)) {
+    const cells = {} as Record<CallerName, string>;
+    for (const caller of CALLERS) {
+      const response = await call(world.callers[caller].headers);
+      const body = (await response.json()) as { code?: string; error?: { code: string } };
+      cells[caller] =
+        response.status === 200
+          ? `✓${body.code && body.code !== "VALID" ? ` ${body.code}` : ""}`
+          : (body.error?.code ?? String(response.status));
+    }
+    rows.push({ name, cells });
+  }
+  return rows;
+}
+
 describe("authorization matrix (docs/permissions.md)", () => {
   it("has a recipe for every query and mutation of the schema", () => {
     expect(queryFields.map((f) => f.name).filter((name) => !QUERY_RECIPES[name])).toEqual([]);
@@ -83,7 +110,7 @@ describe("authorization matrix (docs/permissions.md)", () => {
     // A stray error is a probe the server refused as a document (a limit), not a rule.
     const stray = fields.flatMap((row) => Object.values(row.cells)).filter((cell) => cell.startsWith("error:"));
     expect(stray).toEqual([]);
-    const rendered = renderPermissions({ operations, fields, http: [] });
+    const rendered = renderPermissions({ operations, fields, http: await httpRows() });
     if (process.env.UPDATE_PERMISSIONS === "1") writeFileSync(DOC, rendered);
     expect(readFileSync(DOC, "utf8"), "run `npm run docs:permissions` and review the diff").toBe(rendered);
   });

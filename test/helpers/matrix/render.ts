@@ -46,6 +46,11 @@ ${table("path", sections.fields)}
 
 ## Plain HTTP routes
 
-${sections.http.length ? table("route", sections.http) : "None yet: every request goes through GraphQL."}
+\`POST /v1/keys/verify\` is called with the caller's credential as the verifier, for the
+same key as \`verifyApiKey\` above (\`✓\` followed by the code when it is not VALID);
+\`GET /v1/authorize\` (forward-auth) is called with the caller's own credential as the
+key being checked.
+
+${table("route", sections.http)}
 `;
 }
