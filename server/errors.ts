@@ -1,3 +1,5 @@
+import { GraphQLError } from "graphql";
+
 // The one catalog of error codes. Everything that reports a failure to a caller
 // names a code from here; /docs/errors is generated from this table.
 
@@ -131,4 +133,19 @@ export const fail = (code: ErrorCode, message: string, field?: string): { ok: fa
 
 export function docPath(code: string): string {
   return `/docs/errors#${code}`;
+}
+
+/**
+ * A Failure as a GraphQL error carrying its catalog code and HTTP status (docUrl is
+ * added per request, in server/http/errors-plugin.ts, because it names this server's
+ * own address). Shield rules and resolvers alike throw or return these.
+ */
+export function apiError(failure: Failure): GraphQLError {
+  return new GraphQLError(failure.message, {
+    extensions: {
+      code: failure.code,
+      http: { status: catalog[failure.code].status },
+      ...(failure.field ? { field: failure.field } : {}),
+    },
+  });
 }

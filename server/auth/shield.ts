@@ -1,7 +1,7 @@
 import { allow, deny, rule, shield } from "graphql-shield";
 import type { Context } from "../context";
+import { apiError } from "../errors";
 import type { User, Workspace } from "../generated/prisma/client";
-import { apiError } from "../schema/result";
 import { requireApiKey, requireWorkspace, signedInUser, verifierCaller, type WorkspaceRef } from "./access";
 import type { Permission } from "./permissions";
 

@@ -1,8 +1,9 @@
-import type { AppDeps, HeaderSource } from "../context";
+import type { AppDeps } from "../context";
 import { renderErrorDocs } from "../docs";
 import { docPath } from "../errors";
 import { type BodyRefusal, declaredTooLarge, parseJsonBody, refusalAnswer, refuseMediaType, tooLarge } from "./body";
 import { corsHeaders } from "./cors";
+import type { EdgeAnswer, EdgeRequest } from "./exchange";
 import { createGraphQLRunner } from "./graphql-runner";
 import type { RequestMeta } from "./request-meta";
 import { createRestRoutes } from "./rest/routes";
@@ -14,26 +15,6 @@ import { createRestRoutes } from "./rest/routes";
 // strict JSON, then the document runner). It returns null for what Yoga serves:
 // GET /graphql and GraphiQL, CORS preflights, and documents the runner leaves to it.
 // Request id, base URL and the access log are decided here too, once.
-
-export interface EdgeRequest {
-  method: string;
-  /** Without the query string. */
-  path: string;
-  /** The query string without `?` ("" when there is none). */
-  search: string;
-  headers: HeaderSource;
-  meta: RequestMeta;
-  /** Base of docUrl: KEYWARD_PUBLIC_URL, or the request's own origin. */
-  base: string;
-  /** The body, read at most once and never past MAX_BODY_BYTES (also when chunked); null when it is longer. */
-  body(): Promise<Uint8Array | null>;
-}
-
-export interface EdgeAnswer {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
 
 export type AccessLogMode = "all" | "errors" | "off";
 

@@ -1,7 +1,8 @@
 import type { AppDeps } from "../context";
 import type { KeywardYoga } from "../yoga";
 import { declaredTooLarge, MAX_BODY_BYTES, readLimited } from "./body";
-import { type Edge, type EdgeAnswer, unexpectedAnswer } from "./edge";
+import { type Edge, unexpectedAnswer } from "./edge";
+import type { EdgeAnswer } from "./exchange";
 import { newRequestMeta, type ServerContext } from "./request-meta";
 
 // The Fetch API transport: a Request in, a Response out, through the same edge as

@@ -16,13 +16,13 @@ import { type CompiledQuery, compileQuery, isCompiledQuery } from "graphql-jit";
 import { LRUCache } from "lru-cache";
 import { verifierCaller } from "../auth/access";
 import { type AppDeps, buildContext } from "../context";
+import { apiError } from "../errors";
 import { schema } from "../schema";
 import { guardedSchema } from "../schema/guarded";
-import { apiError } from "../schema/result";
 import { GRAPHQL_LIMITS, limitRules } from "./armor";
 import { chargeCaller, rateLimitHeaders } from "./charge";
-import type { EdgeAnswer, EdgeRequest } from "./edge";
 import { logUnexpected, outgoingErrors } from "./errors-plugin";
+import type { EdgeAnswer, EdgeRequest } from "./exchange";
 import { withLocations } from "./locate";
 
 // Runs POST /graphql documents without Yoga's per-request pipeline (fetch adapter,

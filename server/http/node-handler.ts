@@ -2,7 +2,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { App } from "../app";
 import type { HeaderSource } from "../context";
 import { declaredTooLarge, MAX_BODY_BYTES } from "./body";
-import { type EdgeAnswer, type EdgeRequest, unexpectedAnswer } from "./edge";
+import { unexpectedAnswer } from "./edge";
+import type { EdgeAnswer, EdgeRequest } from "./exchange";
 import { newRequestMeta, type RequestMeta } from "./request-meta";
 import { type Answer, createWriteBatch } from "./write-batch";
 

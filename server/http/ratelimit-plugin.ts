@@ -1,6 +1,6 @@
 import type { Plugin } from "graphql-yoga";
 import type { Context } from "../context";
-import { apiError } from "../schema/result";
+import { apiError } from "../errors";
 import { chargeCaller, rateLimitHeaders } from "./charge";
 import { requestMeta } from "./request-meta";
 

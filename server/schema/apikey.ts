@@ -3,8 +3,8 @@ import { requireApiKey, requireWorkspace, type WorkspaceCaller } from "../auth/a
 import { roleAllows } from "../auth/permissions";
 import { builder } from "../builder";
 import type { Context } from "../context";
-import { ok, type Result } from "../errors";
-import type { ApiKey, Prisma, User, Workspace } from "../generated/prisma/client";
+import { apiError, ok, type Result } from "../errors";
+import type { Prisma, User, Workspace } from "../generated/prisma/client";
 import { idempotent } from "../keys/idempotency";
 import { effectiveLimit, METADATA_MAX_BYTES } from "../keys/input";
 import {
@@ -28,9 +28,8 @@ import {
 } from "./apikey-inputs";
 import { ApiKeyStatusEnum, ApiKeyTypeEnum, EnvironmentEnum } from "./apikey-types";
 import { checkedPage, PAGE_SIZE } from "./pagination";
-import { apiError, unwrap } from "./result";
-import { UserRef } from "./user";
-import { WorkspaceRef } from "./workspace";
+import { ApiKeyRef, UserRef, WorkspaceRef } from "./refs";
+import { unwrap } from "./result";
 
 interface RateLimitShape {
   limit: number;
@@ -44,8 +43,6 @@ const RateLimitRef = builder.objectRef<RateLimitShape>("RateLimit").implement({
     windowSeconds: t.exposeInt("windowSeconds"),
   }),
 });
-
-export const ApiKeyRef = builder.objectRef<ApiKey>("ApiKey");
 
 ApiKeyRef.implement({
   description: "An API key. Its full value is shown once, when created or rolled; only `start` is shown later.",

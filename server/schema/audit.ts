@@ -1,9 +1,10 @@
 import { type ResolveCursorConnectionArgs, resolveCursorConnection } from "@pothos/plugin-relay";
 import { requireWorkspace } from "../auth/access";
 import { builder } from "../builder";
+import { apiError } from "../errors";
 import type { AuditEvent } from "../generated/prisma/client";
 import { checkedPage, PAGE_SIZE } from "./pagination";
-import { apiError, unwrap } from "./result";
+import { unwrap } from "./result";
 
 const AuditEventRef = builder.objectRef<AuditEvent>("AuditEvent").implement({
   description: "One recorded change. Rows are append-only and hash-chained, so tampering is detectable.",

@@ -1,14 +1,11 @@
 import { requireWorkspace } from "../auth/access";
 import { builder } from "../builder";
 import type { Context } from "../context";
-import type { Membership } from "../generated/prisma/client";
+import { apiError } from "../errors";
 import { addMember, type MemberManager, removeMember, updateMemberRole } from "../workspaces/members";
-import { apiError, unwrap } from "./result";
+import { MembershipRef, UserRef, WorkspaceRef } from "./refs";
+import { unwrap } from "./result";
 import { RoleEnum } from "./role";
-import { UserRef } from "./user";
-import { WorkspaceRef } from "./workspace";
-
-export const MembershipRef = builder.objectRef<Membership>("Membership");
 
 MembershipRef.implement({
   description: "A user's role in a workspace.",

@@ -1,4 +1,4 @@
-import { apiError } from "./result";
+import { apiError } from "../errors";
 
 // Page sizes of every connection. Pothos would cap `first: 500` silently and throw an
 // unexpected error for `first: -1`; both are the caller's mistake, so both are refused.

@@ -2,10 +2,10 @@ import { builder } from "../builder";
 import type { Context } from "../context";
 import type { Membership, User } from "../generated/prisma/client";
 import { type AttemptGate, signIn, signOut, signUp } from "../identity/accounts";
-import { MembershipRef } from "./membership";
+import { MembershipRef, UserRef } from "./refs";
 import { unwrap } from "./result";
 
-export const UserRef = builder.objectRef<User>("User").implement({
+UserRef.implement({
   description: "A person who signs in to Keyward.",
   fields: (t) => ({
     id: t.exposeID("id"),

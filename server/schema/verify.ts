@@ -1,10 +1,10 @@
 import { verifiableBy } from "../auth/access";
 import { builder } from "../builder";
-import { errorCodes } from "../errors";
+import { apiError, errorCodes } from "../errors";
 import { type VerifyResultView, verifyKey, verifyRequest, verifyResultView } from "../keys/verify";
-import { ApiKeyRef } from "./apikey";
 import { ApiKeyTypeEnum, EnvironmentEnum } from "./apikey-types";
-import { apiError, unwrap } from "./result";
+import { ApiKeyRef } from "./refs";
+import { unwrap } from "./result";
 
 const VerifyCodeEnum = builder.enumType("VerifyCode", {
   description: "VALID, or the catalog code saying why the key was refused (see /docs/errors).",

@@ -1,12 +1,11 @@
 import { requireWorkspace, signedInUser } from "../auth/access";
 import { builder } from "../builder";
-import type { Membership, Role, Workspace } from "../generated/prisma/client";
+import { apiError } from "../errors";
+import type { Membership, Role, } from "../generated/prisma/client";
 import { createWorkspace } from "../workspaces/workspaces";
-import { MembershipRef } from "./membership";
-import { apiError, unwrap } from "./result";
+import { MembershipRef, WorkspaceRef } from "./refs";
+import { unwrap } from "./result";
 import { RoleEnum } from "./role";
-
-export const WorkspaceRef = builder.objectRef<Workspace>("Workspace");
 
 const WorkspaceStatusEnum = builder.enumType("WorkspaceStatus", {
   values: { ACTIVE: {}, SUSPENDED: {} } as const,
