@@ -1,7 +1,7 @@
 import { requireWorkspace, signedInUser } from "../auth/access";
 import { builder } from "../builder";
 import { apiError } from "../errors";
-import type { Membership, Role, } from "../generated/prisma/client";
+import type { Membership, Role } from "../generated/prisma/client";
 import { createWorkspace } from "../workspaces/workspaces";
 import { MembershipRef, WorkspaceRef } from "./refs";
 import { unwrap } from "./result";
