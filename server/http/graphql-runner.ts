@@ -23,6 +23,7 @@ import { GRAPHQL_LIMITS, limitRules } from "./armor";
 import { chargeCaller, rateLimitHeaders } from "./charge";
 import { logUnexpected, outgoingErrors } from "./errors-plugin";
 import type { EdgeAnswer, EdgeRequest } from "./exchange";
+import { KNOWN_DOCUMENTS } from "./known-documents";
 import { withLocations } from "./locate";
 
 // Runs POST /graphql documents without Yoga's per-request pipeline (fetch adapter,
@@ -97,6 +98,17 @@ export function createGraphQLRunner(deps: AppDeps) {
       prepared.compiled.set(key, isCompiledQuery(query) ? query : null);
     }
     return prepared.compiled.get(key) ?? null;
+  }
+
+  // Parsed, validated and compiled before the first request (both ways it can run).
+  for (const query of KNOWN_DOCUMENTS) {
+    const prepared = prepare(query);
+    if (!prepared) throw new Error("a known document does not validate against the schema");
+    prepared.uses = COMPILE_AFTER_USES;
+    documents.set(query, prepared);
+    const operation = getOperationAST(prepared.document);
+    compiled(prepared, operation?.name?.value ?? null, false);
+    if (operation && onlyVerifies(operation)) compiled(prepared, operation.name?.value ?? null, true);
   }
 
   return async function run(params: Record<string, unknown>, request: EdgeRequest): Promise<EdgeAnswer | null> {
