@@ -3,7 +3,8 @@ import { type Failure, fail, ok, type Result } from "../errors";
 import type { ApiKey, User } from "../generated/prisma/client";
 import { isSessionTokenShape, SESSION_PREFIX, sha256Hex } from "../identity/tokens";
 import type { KeyCache, WorkspaceState } from "../keys/cache";
-import { hashKey, looksLikeKey, parseKey } from "../keys/format";
+import { looksLikeKey } from "../keys/format";
+import { lookupKey } from "../keys/lookup";
 import { checkKeyUse } from "../keys/status";
 
 // Who is calling, from the Authorization header. A bad credential is not an
@@ -66,15 +67,15 @@ async function resolveSession(db: Db, token: string, now: Date): Promise<Princip
 }
 
 async function resolveKey(cache: KeyCache, token: string, facts: RequestFacts): Promise<Principal> {
-  const parsed = parseKey(token);
-  // Refused before any database access.
-  if (!parsed.ok) {
-    return { kind: "invalid", failure: { code: "invalid_key_format", message: `Invalid API key: ${parsed.reason}.` } };
+  // Through the key cache: a warm key costs no database query; a malformed one none at all.
+  const found = await lookupKey(cache, token);
+  if (!found.found) {
+    const failure: Failure = found.malformed
+      ? { code: "invalid_key_format", message: found.malformed }
+      : { code: "invalid_api_key", message: "Unknown API key." };
+    return { kind: "invalid", failure };
   }
-  // Through the key cache: a warm key costs no database query.
-  const key = await cache.keyByHash(hashKey(token));
-  const workspace = key ? await cache.workspace(key.workspaceId) : null;
-  if (!key || !workspace) return { kind: "invalid", failure: { code: "invalid_api_key", message: "Unknown API key." } };
+  const { key, workspace } = found;
   const refused = checkKeyUse(key, {
     now: facts.now,
     keysEnabled: workspace.keysEnabled,

@@ -1,8 +1,8 @@
 import { type ErrorCode, fail, ok, type Result } from "../errors";
 import type { ApiKey } from "../generated/prisma/client";
 import type { KeyCache, WorkspaceState } from "./cache";
-import { hashKey, parseKey } from "./format";
 import { effectiveLimit } from "./input";
+import { lookupKey } from "./lookup";
 import type { RateDecision, RateLimits } from "./ratelimit";
 import { effectiveScopes, holdsScope } from "./scopes";
 import { checkKeyUse } from "./status";
@@ -88,13 +88,13 @@ export async function verifyKey(
   mayVerify: VerifyGate,
   request: VerifyRequest,
 ): Promise<VerifyOutcome> {
-  const parsed = parseKey(request.key);
-  if (!parsed.ok) return refuse("invalid_key_format", `Invalid API key: ${parsed.reason}.`);
-  const key = await deps.cache.keyByHash(hashKey(request.key));
+  const found = await lookupKey(deps.cache, request.key);
+  if (!found.found) {
+    return found.malformed ? refuse("invalid_key_format", found.malformed) : refuse("not_found", NOT_FOUND);
+  }
+  const { key, workspace } = found;
   // Unknown, and known but not the caller's to verify, answer alike.
-  if (!key || !(await mayVerify(key))) return refuse("not_found", NOT_FOUND);
-  const workspace = await deps.cache.workspace(key.workspaceId);
-  if (!workspace) return refuse("not_found", NOT_FOUND);
+  if (!(await mayVerify(key))) return refuse("not_found", NOT_FOUND);
 
   const refused = checkKeyUse(key, {
     now: deps.now,

@@ -1,0 +1,20 @@
+import type { ApiKey } from "../generated/prisma/client";
+import type { KeyCache, WorkspaceState } from "./cache";
+import { hashKey, parseKey } from "./format";
+
+// The one key lookup: a presented key string to its row and its workspace's state,
+// for a key used as a credential (auth/principal.ts) and for a key being verified
+// (keys/verify.ts) alike. A malformed key is refused before any I/O; a warm key
+// reads only the in-memory cache.
+
+export type KeyLookup =
+  | { found: true; key: ApiKey; workspace: WorkspaceState }
+  | { found: false; malformed: string | null };
+
+export async function lookupKey(cache: KeyCache, presented: string): Promise<KeyLookup> {
+  const parsed = parseKey(presented);
+  if (!parsed.ok) return { found: false, malformed: `Invalid API key: ${parsed.reason}.` };
+  const key = await cache.keyByHash(hashKey(presented));
+  const workspace = key ? await cache.workspace(key.workspaceId) : null;
+  return key && workspace ? { found: true, key, workspace } : { found: false, malformed: null };
+}
