@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPlatformAdmin } from "../../server/identity/accounts";
 import { PASSWORD, signUpUser, startTestApp, type TestApp, uniqueEmail } from "../helpers/app";
 import { expectCode } from "../helpers/expect-error";
+import { EXPECTED_WORKSPACE_SCOPES } from "../helpers/vocabulary";
 
 // What a caller may put on a key or a membership, written as the attacks these rules
 // stop: minting `*` without being a platform admin, a key granting service scopes it
@@ -215,26 +216,15 @@ describe("a publishable key takes no IP allowlist (key use checks IPs on secret 
 
 // The role table (README "Roles"), seen through the one place every workspace scope
 // is observable: what a member may put on a key is exactly what their role holds.
-const WORKSPACE_SCOPES = [
-  "keys:read",
-  "keys:write",
-  "keys:verify",
-  "members:read",
-  "members:write",
-  "workspace:read",
-  "workspace:write",
-  "audit:read",
-  "webhooks:write",
-];
 const ROLE_TABLE: Record<Role, string[]> = {
-  OWNER: WORKSPACE_SCOPES,
-  ADMIN: WORKSPACE_SCOPES,
+  OWNER: EXPECTED_WORKSPACE_SCOPES,
+  ADMIN: EXPECTED_WORKSPACE_SCOPES,
   MODERATOR: ["keys:read", "keys:write", "keys:verify", "members:read", "workspace:read"],
 };
 
 describe("each role grants exactly the scopes of its row in the role table", () => {
   const rows = (Object.keys(ROLE_TABLE) as Role[]).flatMap((role) =>
-    WORKSPACE_SCOPES.map((scope) => ({
+    EXPECTED_WORKSPACE_SCOPES.map((scope) => ({
       role,
       scope,
       verdict: ROLE_TABLE[role].includes(scope) ? "allowed" : "insufficient_permissions",

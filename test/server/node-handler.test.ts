@@ -1,10 +1,11 @@
-import { createServer, request, type Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import { type AddressInfo, connect } from "node:net";
 import { createClient, type KeywardClient, VerifyApiKeyDocument } from "@keyward/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createNodeHandler } from "../../server/http/node-handler";
 import { generateKey } from "../../server/keys/format";
 import { signUpUser, startTestApp, type TestApp } from "../helpers/app";
+import { postChunked } from "../helpers/chunked";
 import { expectCode } from "../helpers/expect-error";
 
 // server/index.ts serves through createNodeHandler: persisted verifications take
@@ -155,23 +156,10 @@ describe("the node:http handler", () => {
   });
 
   it("refuses a body over 2 MiB sent without Content-Length (chunked) as too large", async () => {
-    const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = request(
-        `${url}/graphql`,
-        { method: "POST", headers: { "content-type": "application/json" } },
-        (res) => {
-          let text = "";
-          res.on("data", (chunk: Buffer) => {
-            text += chunk.toString("utf8");
-          });
-          res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
-        },
-      );
-      req.on("error", reject);
-      const chunk = "x".repeat(512 * 1024);
-      req.write('{"query":"{ me { id } }","padding":"');
-      for (let i = 0; i < 5; i++) req.write(chunk);
-      req.end('"}');
+    const { status, body } = await postChunked(`${url}/graphql`, {
+      head: '{"query":"{ me { id } }","padding":"',
+      pieces: 5,
+      tail: '"}',
     });
     expect(status).toBe(413);
     const parsed = JSON.parse(body) as { errors: { message: string; extensions: { code: string; docUrl: string } }[] };

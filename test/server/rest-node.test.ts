@@ -1,8 +1,9 @@
-import { createServer, request, type Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import { createNodeHandler } from "../../server/http/node-handler";
 import { startTestApp } from "../helpers/app";
+import { postChunked } from "../helpers/chunked";
 import { CASE_NAMES } from "../helpers/rest-fixture";
 import { describeRestRoutes, expectRestError } from "../helpers/rest-suite";
 import { describeRestRequests } from "../helpers/rest-suite-requests";
@@ -33,24 +34,7 @@ describeRestRequests(context);
 
 describe("through node:http only", () => {
   it("a chunked body over 2 MiB (no Content-Length) is refused as too large", async () => {
-    const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = request(
-        `${url}/v1/keys/verify`,
-        { method: "POST", headers: { "content-type": "application/json" } },
-        (res) => {
-          let text = "";
-          res.on("data", (chunk: Buffer) => {
-            text += chunk.toString("utf8");
-          });
-          res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
-        },
-      );
-      req.on("error", reject);
-      const chunk = "x".repeat(512 * 1024);
-      req.write('{"key":"');
-      for (let i = 0; i < 5; i++) req.write(chunk);
-      req.end('"}');
-    });
+    const { status, body } = await postChunked(`${url}/v1/keys/verify`, { head: '{"key":"', pieces: 5, tail: '"}' });
     const error = JSON.parse(body) as { error: { code: string; field: string; message: string } };
     expect({ status, ...error.error }).toMatchObject({ status: 400, code: "validation_failed", field: "body" });
     expect(error.error.message).toContain("exceeds");

@@ -13,31 +13,21 @@ import {
 } from "../../server/keys/scopes";
 import { createSecretBox } from "../../server/keys/secret-box";
 import { checkKeyUse, type KeyState, keyStatus } from "../../server/keys/status";
+import { EXPECTED_WORKSPACE_SCOPES } from "../helpers/vocabulary";
 
 // The pure rules around a key (DESIGN.md "ApiKey", "Roles and scopes"): which scopes,
 // origins and CIDR blocks may be stored, whether a request's Origin / IP matches, the
 // order in which a key's state refuses a use, metadata limits, and the secret box.
 
 // The scope vocabulary as the design names it.
-const WORKSPACE_SCOPES = [
-  "keys:read",
-  "keys:write",
-  "keys:verify",
-  "members:read",
-  "members:write",
-  "workspace:read",
-  "workspace:write",
-  "audit:read",
-  "webhooks:write",
-];
 
 describe("normaliseScopes", () => {
-  it.each(WORKSPACE_SCOPES)("accepts the known scope %s", (scope) => {
+  it.each(EXPECTED_WORKSPACE_SCOPES)("accepts the known scope %s", (scope) => {
     expect(normaliseScopes([scope])).toEqual({ ok: true, scopes: [scope] });
   });
 
   it("accepts all known scopes together, in order", () => {
-    expect(normaliseScopes(WORKSPACE_SCOPES)).toEqual({ ok: true, scopes: WORKSPACE_SCOPES });
+    expect(normaliseScopes(EXPECTED_WORKSPACE_SCOPES)).toEqual({ ok: true, scopes: EXPECTED_WORKSPACE_SCOPES });
   });
 
   it.each([
@@ -119,7 +109,7 @@ describe("normaliseScopes", () => {
   });
 
   it("the output is always duplicate-free and drawn from the input (property)", () => {
-    const scope = fc.constantFrom(...WORKSPACE_SCOPES, "service.forms.read", "service.billing.write");
+    const scope = fc.constantFrom(...EXPECTED_WORKSPACE_SCOPES, "service.forms.read", "service.billing.write");
     fc.assert(
       fc.property(fc.array(scope, { maxLength: 100 }), (scopes) => {
         const result = normaliseScopes(scopes);
@@ -180,7 +170,7 @@ describe("isPublishableScope and effectiveScopes", () => {
 
 describe("holdsScope", () => {
   it('"*" holds every scope', () => {
-    for (const wanted of [...WORKSPACE_SCOPES, "service.forms.write", "anything"]) {
+    for (const wanted of [...EXPECTED_WORKSPACE_SCOPES, "service.forms.write", "anything"]) {
       expect(holdsScope(["*"], wanted)).toBe(true);
       expect(holdsScope(["keys:read", "*"], wanted)).toBe(true);
     }
