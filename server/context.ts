@@ -51,35 +51,51 @@ export interface HeaderSource {
   get(name: string): string | null;
 }
 
+// A class rather than an object literal with getters: one is built per request, and
+// a literal with accessors is slow to create. Loaders and the child logger are made
+// on first use: a verification needs neither.
+class RequestContext implements Context {
+  private madeLoaders: Loaders | undefined;
+  private madeLog: Logger | undefined;
+  readonly db: Db;
+  readonly config: Config;
+  readonly box: SecretBox;
+  readonly keys: KeyServices;
+  readonly requestId: string;
+  readonly ip: string | null;
+
+  constructor(
+    private readonly deps: AppDeps,
+    readonly principal: Principal,
+    readonly now: Date,
+    readonly idempotencyKey: string | null,
+    readonly meta: RequestMeta,
+  ) {
+    this.db = deps.db;
+    this.config = deps.config;
+    this.box = deps.box;
+    this.keys = deps.keys;
+    this.requestId = meta.id;
+    this.ip = meta.ip;
+  }
+
+  get loaders(): Loaders {
+    this.madeLoaders ??= createLoaders(this.deps.db);
+    return this.madeLoaders;
+  }
+
+  get log(): Logger {
+    this.madeLog ??= this.deps.logger.child({ requestId: this.requestId });
+    return this.madeLog;
+  }
+}
+
 export async function buildContext(deps: AppDeps, headers: HeaderSource, meta: RequestMeta): Promise<Context> {
   const now = deps.clock();
-  const { id: requestId, ip } = meta;
   const principal = await resolvePrincipal(deps.db, deps.keys.cache, headers.get("authorization"), {
     now,
     origin: headers.get("origin"),
-    ip,
+    ip: meta.ip,
   });
-  // Loaders and the child logger are made on first use: a verification needs neither.
-  let loaders: Loaders | undefined;
-  let log: Logger | undefined;
-  return {
-    db: deps.db,
-    config: deps.config,
-    principal,
-    get loaders() {
-      loaders ??= createLoaders(deps.db);
-      return loaders;
-    },
-    requestId,
-    ip,
-    now,
-    get log() {
-      log ??= deps.logger.child({ requestId });
-      return log;
-    },
-    idempotencyKey: headers.get("idempotency-key"),
-    box: deps.box,
-    keys: deps.keys,
-    meta,
-  };
+  return new RequestContext(deps, principal, now, headers.get("idempotency-key"), meta);
 }

@@ -4,7 +4,7 @@ import type { Failure } from "../errors";
 import { effectiveLimit } from "../keys/input";
 import type { RateDecision } from "../keys/ratelimit";
 import { PAGE_SIZE } from "../schema/pagination";
-import { type CostRules, measure } from "./cost";
+import { type CostRules, type Measure, measure } from "./cost";
 
 // Limits on the callers of this API (verifyApiKey limits the verified key
 // instead, in its answer), counted on the document as it will execute (see cost.ts):
@@ -47,9 +47,20 @@ function shown(decisions: RateDecision[]): RateDecision | undefined {
   return decisions.find((d) => !d.allowed) ?? [...decisions].sort((a, b) => a.remaining - b.remaining)[0];
 }
 
+/** What the operation costs (a runner may keep it for a document when it is not `variable`). */
+export const measureCost = (operation: Operation): Measure => measure(operation, COST_RULES);
+
+/** True when running the operation spends no caller's points (it costs 0 and signs nobody in or up). */
+export const chargesNothing = (measured: Measure): boolean =>
+  measured.cost === 0 && !measured.rootFields.some((field) => AUTH.has(field));
+
 /** Spends what the operation costs its caller; a failure means it must not run. */
-export async function chargeCaller(ctx: Context, operation: Operation): Promise<Failure | null> {
-  const { cost, rootFields } = measure(operation, COST_RULES);
+export async function chargeCaller(
+  ctx: Context,
+  operation: Operation,
+  measured: Measure = measureCost(operation),
+): Promise<Failure | null> {
+  const { cost, rootFields } = measured;
   if (cost > MAX_REQUEST_COST) {
     return tooExpensive(
       Number.isFinite(cost)

@@ -68,6 +68,8 @@ class Walk {
   private readonly fragments = new Map<string, FragmentDefinitionNode>();
   private fields = 0;
   cost = 0;
+  /** Whether the answer read a variable (a page size or an @skip/@include condition). */
+  readVariables = false;
 
   constructor(
     private readonly op: Operation,
@@ -78,6 +80,10 @@ class Walk {
   }
 
   private included(node: SelectionNode): boolean {
+    if (!node.directives?.length) return true;
+    if (node.directives.some((d) => d.arguments?.some((a) => a.value.kind === Kind.VARIABLE))) {
+      this.readVariables = true;
+    }
     const variables = (this.op.variables ?? {}) as Record<string, unknown>;
     try {
       if (getDirectiveValues(GraphQLSkipDirective, node, variables)?.if === true) return false;
@@ -122,6 +128,7 @@ class Walk {
     const value: ValueNode | undefined = node.arguments?.find((a) => a.name.value === name)?.value;
     if (value?.kind === Kind.INT) return Number(value.value);
     if (value?.kind === Kind.VARIABLE) {
+      this.readVariables = true;
       const given = this.op.variables?.[value.name.value];
       return typeof given === "number" ? given : undefined;
     }
@@ -170,26 +177,28 @@ export interface Measure {
   cost: number;
   /** The root fields called, one entry per response key (so one per alias). */
   rootFields: string[];
+  /** False when no variable changed the answer: it holds for every request with this document. */
+  variable: boolean;
 }
 
 export function measure(op: Operation, rules: CostRules): Measure {
   const operation = selectedOperation(op);
   const rootType = operation && op.schema.getRootType(operation.operation);
-  if (!operation || !rootType) return { cost: 0, rootFields: [] };
+  if (!operation || !rootType) return { cost: 0, rootFields: [], variable: false };
   const walk = new Walk(op, rules);
   let roots: Map<string, Collected>;
   try {
     roots = walk.collect(rootType, operation.selectionSet);
   } catch (error) {
-    if (error instanceof TooExpensive) return { cost: Number.POSITIVE_INFINITY, rootFields: [] };
+    if (error instanceof TooExpensive) return { cost: Number.POSITIVE_INFINITY, rootFields: [], variable: true };
     throw error;
   }
   const rootFields = [...roots.values()].map((c) => (c.nodes[0] as FieldNode).name.value);
   try {
     walk.walk(roots, 1, 0);
   } catch (error) {
-    if (error instanceof TooExpensive) return { cost: Number.POSITIVE_INFINITY, rootFields };
+    if (error instanceof TooExpensive) return { cost: Number.POSITIVE_INFINITY, rootFields, variable: true };
     throw error;
   }
-  return { cost: walk.cost, rootFields };
+  return { cost: walk.cost, rootFields, variable: walk.readVariables };
 }

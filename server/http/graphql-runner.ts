@@ -20,7 +20,8 @@ import { apiError } from "../errors";
 import { schema } from "../schema";
 import { guardedSchema } from "../schema/guarded";
 import { GRAPHQL_LIMITS, limitRules } from "./armor";
-import { chargeCaller, rateLimitHeaders } from "./charge";
+import { chargeCaller, chargesNothing, measureCost, rateLimitHeaders } from "./charge";
+import type { Measure } from "./cost";
 import { logUnexpected, outgoingErrors } from "./errors-plugin";
 import type { EdgeAnswer, EdgeRequest } from "./exchange";
 import { KNOWN_DOCUMENTS } from "./known-documents";
@@ -49,6 +50,8 @@ interface Prepared {
   document: DocumentNode;
   uses: number;
   compiled: Map<string, CompiledQuery | null>;
+  /** Costs by operation name, for operations whose cost no variable changes. */
+  costs: Map<string, Measure>;
 }
 
 const YOGA = null;
@@ -84,7 +87,7 @@ export function createGraphQLRunner(deps: AppDeps) {
     try {
       const document = parse(query, { maxTokens: GRAPHQL_LIMITS.tokens });
       if (validate(guardedSchema, document, rules).length) return false;
-      return { document, uses: 0, compiled: new Map() };
+      return { document, uses: 0, compiled: new Map(), costs: new Map() };
     } catch {
       // A limit refused it (armor throws): Yoga words that refusal.
       return false;
@@ -126,18 +129,25 @@ export function createGraphQLRunner(deps: AppDeps) {
     const operation = getOperationAST(prepared.document, operationName ?? undefined);
     if (!operation || operation.operation === "subscription") return YOGA;
     const inputs = (variables ?? {}) as Record<string, unknown>;
+    const name = operation.name?.value ?? null;
+    let measured = prepared.costs.get(name ?? "");
     // Nobody is charged for a request whose variables do not coerce: Yoga refuses it.
-    const coerced = getVariableValues(guardedSchema, operation.variableDefinitions ?? [], inputs);
-    if (coerced.errors) return YOGA;
+    // Coerced here first, unless the document is known to charge nothing (the
+    // verification documents): then execution's own coercion decides, below.
+    let coerced: Record<string, unknown> | undefined;
+    if (!measured || !chargesNothing(measured)) {
+      const values = getVariableValues(guardedSchema, operation.variableDefinitions ?? [], inputs);
+      if (values.errors) return YOGA;
+      coerced = values.coerced;
+    }
+    const asked = { schema: guardedSchema, document: prepared.document, operationName: name, variables: coerced };
+    if (!measured) {
+      measured = measureCost(asked);
+      if (!measured.variable) prepared.costs.set(name ?? "", measured);
+    }
 
     const ctx = await buildContext(deps, request.headers, request.meta);
-    const name = operation.name?.value ?? null;
-    const refused = await chargeCaller(ctx, {
-      schema: guardedSchema,
-      document: prepared.document,
-      operationName: name,
-      variables: coerced.coerced,
-    });
+    const refused = await chargeCaller(ctx, asked, measured);
     let result: ExecutionResult;
     let jit: CompiledQuery | null = null;
     if (refused) result = { errors: [apiError(refused)] };
@@ -157,6 +167,9 @@ export function createGraphQLRunner(deps: AppDeps) {
             })
       ) as ExecutionResult;
     }
+    // Variables that did not coerce (only documents that charge nothing get this far
+    // with them): nothing ran, and Yoga words the refusal.
+    if (!coerced && !refused && result.errors?.length && !("data" in result)) return YOGA;
     const headers: Record<string, string> = {
       "content-type": `${contentType}; charset=utf-8`,
       "x-request-id": request.meta.id,

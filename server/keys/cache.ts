@@ -32,6 +32,18 @@ export class KeyCache {
 
   constructor(private readonly db: Db) {}
 
+  /** The key when this process holds it, without a promise: the warm path's lookup. */
+  cachedKey(hash: string): ApiKey | undefined {
+    const cached = this.keys.get(hash);
+    if (cached) this.stats.hits++;
+    return cached;
+  }
+
+  /** The workspace's state when this process holds it. */
+  cachedWorkspace(id: string): WorkspaceState | undefined {
+    return this.workspaces.get(id);
+  }
+
   async keyByHash(hash: string): Promise<ApiKey | null> {
     const cached = this.keys.get(hash);
     if (cached) {

@@ -14,7 +14,9 @@ export type KeyLookup =
 export async function lookupKey(cache: KeyCache, presented: string): Promise<KeyLookup> {
   const parsed = parseKey(presented);
   if (!parsed.ok) return { found: false, malformed: `Invalid API key: ${parsed.reason}.` };
-  const key = await cache.keyByHash(hashKey(presented));
-  const workspace = key ? await cache.workspace(key.workspaceId) : null;
+  const hash = hashKey(presented);
+  // Read synchronously when cached: an await per lookup is a microtask per request.
+  const key = cache.cachedKey(hash) ?? (await cache.keyByHash(hash));
+  const workspace = key ? (cache.cachedWorkspace(key.workspaceId) ?? (await cache.workspace(key.workspaceId))) : null;
   return key && workspace ? { found: true, key, workspace } : { found: false, malformed: null };
 }

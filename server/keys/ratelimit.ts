@@ -24,6 +24,17 @@ export interface RateDecision {
 
 type Limiter = RateLimiterMemory | RateLimiterRedis;
 
+// Module-level rather than a closure in consume(): it runs on every verification.
+function decide(limit: Limit, res: RateLimiterRes, allowed: boolean): RateDecision {
+  return {
+    allowed,
+    limit: limit.limit,
+    remaining: Math.max(0, res.remainingPoints),
+    resetAt: new Date(Date.now() + res.msBeforeNext),
+    retryAfterSeconds: Math.max(1, Math.ceil(res.msBeforeNext / 1000)),
+  };
+}
+
 export class RateLimits {
   private readonly limiters = new Map<string, Limiter>();
 
@@ -52,20 +63,13 @@ export class RateLimits {
    * request (which does not run) must not also use up what is left for smaller ones.
    */
   async consume(prefix: string, subject: string, limit: Limit, points = 1): Promise<RateDecision> {
-    const decide = (res: RateLimiterRes, allowed: boolean): RateDecision => ({
-      allowed,
-      limit: limit.limit,
-      remaining: Math.max(0, res.remainingPoints),
-      resetAt: new Date(Date.now() + res.msBeforeNext),
-      retryAfterSeconds: Math.max(1, Math.ceil(res.msBeforeNext / 1000)),
-    });
     const limiter = this.limiter(prefix, limit);
     try {
-      return decide(await limiter.consume(subject, points), true);
+      return decide(limit, await limiter.consume(subject, points), true);
     } catch (outcome) {
       if (!(outcome instanceof RateLimiterRes)) throw outcome;
       await limiter.reward(subject, points);
-      return decide(outcome, false);
+      return decide(limit, outcome, false);
     }
   }
 

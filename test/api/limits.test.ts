@@ -274,6 +274,24 @@ describe("a key spends its request's cost", () => {
     expect(fits.headers.get("x-ratelimit-remaining")).toBe("0");
   });
 
+  it("the same document is charged what its variables ask each time, not what its first use cost", async () => {
+    // The edge keeps a document's cost between requests only when no variable changes it.
+    const token = await keyWithLimit(1000);
+    const ip = freshIp();
+    const query = `query Page($n: Int!) { apiKeys(workspaceId: "${wsId}", environment: LIVE, first: $n) {
+      edges { node { usage(from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z") { count } } } } }`;
+    const remaining = async (n: number) => {
+      const answer = await send(app, query, { ip, token, variables: { n } });
+      expect(answer.status).toBe(200);
+      return Number(answer.headers.get("x-ratelimit-remaining"));
+    };
+    // 1 for the list, plus one usage query per row asked for.
+    expect(await remaining(2)).toBe(1000 - 3);
+    expect(await remaining(2)).toBe(1000 - 6);
+    expect(await remaining(50)).toBe(1000 - 6 - 51);
+    expect(await remaining(1)).toBe(1000 - 6 - 51 - 2);
+  });
+
   it("1,001 aliased calls are refused for a signed-in user too (no request may cost more than 1,000)", async () => {
     const me = Array.from({ length: 1001 }, (_, i) => `m${i}: me { id }`).join(" ");
     const answer = await send(app, `{ ${me} }`, { ip: freshIp(), token: owner.token });

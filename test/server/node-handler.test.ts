@@ -121,16 +121,36 @@ describe("the node:http handler", () => {
     expect((await client.workspace({ id: workspaceId })).workspace?.slug).toBe("fast-path");
   });
 
-  it("reports bad variables on the fast path as catalog errors", async () => {
-    const response = await fetch(`${url}/graphql`, {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${verifier}` },
-      body: JSON.stringify({ query: VerifyApiKeyDocument.toString(), variables: { input: { key: 42 } } }),
+  it("reports bad variables on the fast path as catalog errors, in the general path's words once warm", async () => {
+    // A verification document charges nothing, so once warm the edge lets execution
+    // coerce its variables; a failure must still get the answer a cold document gets.
+    const send = async (query: string, input: unknown) => {
+      const response = await fetch(`${url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${verifier}` },
+        body: JSON.stringify({ query, variables: { input } }),
+      });
+      const body = (await response.json()) as {
+        data?: { verifyApiKey: { valid: boolean } };
+        errors?: { message: string; locations?: unknown; extensions: Record<string, unknown> }[];
+      };
+      return { status: response.status, body };
+    };
+    const shape = (answer: Awaited<ReturnType<typeof send>>) => ({
+      status: answer.status,
+      errors: answer.body.errors?.map((e) => ({ message: e.message, locations: e.locations, code: e.extensions.code })),
     });
-    const body = (await response.json()) as { errors: { extensions: { code: string; docUrl: string } }[] };
-    expect(response.status).toBe(400);
-    expect(body.errors[0]?.extensions.code).toBe("validation_failed");
-    expect(body.errors[0]?.extensions.docUrl).toMatch(/\/docs\/errors#validation_failed$/);
+    const warm = VerifyApiKeyDocument.toString();
+    // A text the server has never seen: its variables are checked before anything runs.
+    const cold = shape(await send(`${warm}\n# a new text`, { key: 42 }));
+    expect(cold.status).toBe(400);
+    expect(cold.errors?.[0]?.code).toBe("validation_failed");
+    for (let i = 0; i < 3; i++) {
+      expect((await send(warm, { key: keys.valid })).body.data?.verifyApiKey.valid).toBe(true);
+      const bad = await send(warm, { key: 42 });
+      expect(bad.body.errors?.[0]?.extensions.docUrl).toMatch(/\/docs\/errors#validation_failed$/);
+      expect(shape(bad)).toEqual(cold);
+    }
   });
 
   it("passes non-JSON bodies, GET routes and oversized bodies through with Yoga's answers", async () => {

@@ -53,6 +53,22 @@ describe("root fields", () => {
     expect(cost(query, { s: false })).toBe(2);
   });
 
+  it("says when a variable changed the answer, so a document's cost is kept only when none did", () => {
+    const variable = (query: string, variables?: Record<string, unknown>) =>
+      measure({ schema: guardedSchema, document: parse(query), variables }, COST_RULES).variable;
+    expect(variable("{ me { id } }")).toBe(false);
+    expect(variable(`{ apiKeys(workspaceId: ${W}, environment: LIVE, first: 5) { totalCount } }`)).toBe(false);
+    expect(variable("mutation($input: VerifyApiKeyInput!) { verifyApiKey(input: $input) { valid } }")).toBe(false);
+    expect(variable("{ me @skip(if: true) { id } }")).toBe(false);
+    expect(
+      variable(`query($n: Int) { apiKeys(workspaceId: ${W}, environment: LIVE, first: $n) { totalCount } }`, { n: 3 }),
+    ).toBe(true);
+    expect(variable("query($s: Boolean!) { me @skip(if: $s) { id } }", { s: false })).toBe(true);
+    expect(
+      variable("query($s: Boolean!) { ...F } fragment F on Query { me @include(if: $s) { id } }", { s: true }),
+    ).toBe(true);
+  });
+
   it("verifyApiKey and __typename are free", () => {
     expect(
       cost(
