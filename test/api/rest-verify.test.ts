@@ -27,7 +27,7 @@ describe("through Yoga only", () => {
     });
     const init = { ...postJson("", context.fixture.owner.token), body, duplex: "half" } as RequestInit;
     const response = await context.app.fetch("/v1/keys/verify", init);
-    const error = await expectRestError(response, "validation_failed", "body");
+    const error = await expectRestError(response, "payload_too_large", "body");
     expect(error.error.message).toContain("exceeds");
     // The stream was cancelled rather than read to its end.
     expect(sent).toBeLessThan(20);

@@ -36,7 +36,7 @@ describe("through node:http only", () => {
   it("a chunked body over 2 MiB (no Content-Length) is refused as too large", async () => {
     const { status, body } = await postChunked(`${url}/v1/keys/verify`, { head: '{"key":"', pieces: 5, tail: '"}' });
     const error = JSON.parse(body) as { error: { code: string; field: string; message: string } };
-    expect({ status, ...error.error }).toMatchObject({ status: 400, code: "validation_failed", field: "body" });
+    expect({ status, ...error.error }).toMatchObject({ status: 413, code: "payload_too_large", field: "body" });
     expect(error.error.message).toContain("exceeds");
   });
 

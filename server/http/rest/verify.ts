@@ -37,7 +37,9 @@ function parseBody(request: RestRequest): z.output<typeof Input> | Failure {
   if (!JSON_TYPE.test(request.headers.get("content-type") ?? "")) {
     return invalid("Content-Type", "must be application/json");
   }
-  if (request.body === null) return invalid("body", `exceeds ${MAX_BODY_BYTES} bytes`);
+  // The same code and status as an oversized POST /graphql (413), in this route's shape.
+  if (request.body === null)
+    return { code: "payload_too_large", message: `body: exceeds ${MAX_BODY_BYTES} bytes`, field: "body" };
   let text: string;
   try {
     text = UTF8.decode(request.body);
