@@ -15,6 +15,8 @@ export interface AbusiveRequest {
   body?: Buffer;
   /** Sent in pieces without a Content-Length (chunked on node:http, a stream to yoga.fetch). */
   chunked?: boolean;
+  /** The GraphQL document, for abuses that are a document (they are sent over GET too). */
+  query?: string;
   expect: { status: number; code: string; message?: string | RegExp };
 }
 
@@ -66,6 +68,7 @@ const graphqlPost = (name: string, query: string, expect: AbusiveRequest["expect
   path: "/graphql",
   headers: json,
   body: post(query),
+  query,
   expect,
 });
 
@@ -260,5 +263,17 @@ export const ABUSIVE_REQUESTS: AbusiveRequest[] = [
     expect: { status: 400, code: "validation_failed", message: /^Batched operations are not supported/ },
   },
 ];
+
+// Every abusive document again as a GET query string (Yoga's path, with the header that
+// lets a GET through CSRF prevention), where the URL fits in what node:http accepts.
+const MAX_URL = 8 * 1024;
+
+export const ABUSIVE_GET_REQUESTS: AbusiveRequest[] = ABUSIVE_REQUESTS.flatMap((abuse) => {
+  if (!abuse.query) return [];
+  const path = `/graphql?query=${encodeURIComponent(abuse.query)}`;
+  if (path.length > MAX_URL) return [];
+  const name = `${abuse.name}, over GET`;
+  return [{ name, method: "GET" as const, path, headers: { "x-graphql-yoga-csrf": "1" }, expect: abuse.expect }];
+});
 
 export { SIGN_UP };

@@ -2,7 +2,7 @@ import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createNodeHandler } from "../../server/http/node-handler";
-import { ABUSIVE_REQUESTS, type AbusiveRequest } from "../helpers/abuse";
+import { ABUSIVE_GET_REQUESTS, ABUSIVE_REQUESTS, type AbusiveRequest } from "../helpers/abuse";
 import { startTestApp, type TestApp } from "../helpers/app";
 
 // A production server is reached two ways: the node:http handler (server/index.ts,
@@ -119,22 +119,29 @@ function viaNodeHandler(abuse: AbusiveRequest): Promise<Answer> {
 }
 
 describe("an abusive request gets the same catalog answer through yoga.fetch and node:http", () => {
-  it.each(ABUSIVE_REQUESTS.map((abuse) => [abuse.name, abuse] as const))("%s", async (_name, abuse) => {
-    const fetched = await viaYogaFetch(abuse);
-    const served = await viaNodeHandler(abuse);
-    const expected = {
-      status: abuse.expect.status,
-      code: abuse.expect.code,
-      httpStatus: abuse.expect.status,
-      docUrl: `/docs/errors#${abuse.expect.code}`,
-    };
-    expect(fetched).toMatchObject(expected);
-    expect(served).toMatchObject(expected);
-    if (abuse.expect.message !== undefined) {
-      if (typeof abuse.expect.message === "string") expect(fetched.message).toBe(abuse.expect.message);
-      else expect(fetched.message).toMatch(abuse.expect.message);
-    }
-    expect(served.message).toBe(fetched.message);
+  it.each([...ABUSIVE_REQUESTS, ...ABUSIVE_GET_REQUESTS].map((abuse) => [abuse.name, abuse] as const))(
+    "%s",
+    async (_name, abuse) => {
+      const fetched = await viaYogaFetch(abuse);
+      const served = await viaNodeHandler(abuse);
+      const expected = {
+        status: abuse.expect.status,
+        code: abuse.expect.code,
+        httpStatus: abuse.expect.status,
+        docUrl: `/docs/errors#${abuse.expect.code}`,
+      };
+      expect(fetched).toMatchObject(expected);
+      expect(served).toMatchObject(expected);
+      if (abuse.expect.message !== undefined) {
+        if (typeof abuse.expect.message === "string") expect(fetched.message).toBe(abuse.expect.message);
+        else expect(fetched.message).toMatch(abuse.expect.message);
+      }
+      expect(served.message).toBe(fetched.message);
+    },
+  );
+
+  it("sends most abusive documents over GET too", () => {
+    expect(ABUSIVE_GET_REQUESTS.length).toBeGreaterThanOrEqual(12);
   });
 
   it("stops reading a chunked body at the limit instead of taking all 10 MB", async () => {
