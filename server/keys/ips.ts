@@ -5,7 +5,8 @@ import { BlockList, isIP } from "node:net";
 export type CidrCheck = { ok: true; cidr: string } | { ok: false; message: string };
 
 export function normaliseCidr(value: string): CidrCheck {
-  const [address = "", prefix, extra] = value.trim().split("/");
+  // split() always gives at least one part.
+  const [address, prefix, extra] = value.trim().split("/") as [string, string?, string?];
   const family = isIP(address);
   const max = family === 6 ? 128 : 32;
   const bad = {
@@ -20,14 +21,15 @@ export function normaliseCidr(value: string): CidrCheck {
 
 export function ipAllowed(cidrs: readonly string[], ip: string | null): boolean {
   if (!ip) return false;
-  const address = ip.startsWith("::ffff:") && isIP(ip.slice(7)) === 4 ? ip.slice(7) : ip;
-  const family = isIP(address);
+  const family = isIP(ip);
   if (!family) return false;
+  // BlockList matches an IPv4-mapped IPv6 address (::ffff:10.0.0.7, what a dual-stack
+  // socket reports) against IPv4 blocks itself.
   const list = new BlockList();
   for (const cidr of cidrs) {
-    const [net = "", bits = "0"] = cidr.split("/");
-    const netFamily = isIP(net) === 6 ? "ipv6" : "ipv4";
-    list.addSubnet(net, Number(bits), netFamily);
+    // Stored blocks are normalised (normaliseCidr): always address/bits.
+    const [net, bits] = cidr.split("/") as [string, string];
+    list.addSubnet(net, Number(bits), isIP(net) === 6 ? "ipv6" : "ipv4");
   }
-  return list.check(address, family === 6 ? "ipv6" : "ipv4");
+  return list.check(ip, family === 6 ? "ipv6" : "ipv4");
 }

@@ -18,7 +18,8 @@ export function normaliseOrigin(value: string): OriginCheck {
   if (value.length > 253) return bad("is too long");
   const wildcard = value.includes("*");
   const probe = wildcard ? value.replace("://*.", `://${PLACEHOLDER}`) : value;
-  if (wildcard && (probe.includes("*") || !value.includes("://*."))) {
+  // Left after replacing a leading "://*.": a * anywhere else.
+  if (wildcard && probe.includes("*")) {
     return bad("may only use * as the whole first label, as in https://*.example.com");
   }
   let url: URL;
@@ -29,8 +30,9 @@ export function normaliseOrigin(value: string): OriginCheck {
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") return bad("must start with https:// or http://");
   if (url.username || url.password) return bad("must not contain credentials");
-  // URL() repairs much (https:/x, @x, a trailing NUL), so the written form must be an origin already.
-  if (!ORIGIN_SHAPE.test(value) || url.pathname !== "/" || url.search || url.hash) {
+  // URL() repairs much (https:/x, @x, a trailing NUL), so the written form must be an
+  // origin already: the pattern admits no path, query, fragment or credentials.
+  if (!ORIGIN_SHAPE.test(value)) {
     return bad("must be only scheme, host and optional port (no path, query or fragment)");
   }
   if (wildcard) {

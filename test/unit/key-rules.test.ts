@@ -209,54 +209,71 @@ describe("normaliseOrigin", () => {
     expect(normaliseOrigin(input)).toEqual({ ok: true, origin });
   });
 
+  const PATH = "must be only scheme, host and optional port (no path, query or fragment)";
+  const CREDENTIALS = "must not contain credentials";
+  const SCHEME = "must start with https:// or http://";
+  const NOT_ORIGIN = "is not an origin such as https://app.example.com";
+  const STAR = "may only use * as the whole first label, as in https://*.example.com";
+  const suffix = (parent: string) =>
+    `needs a registrable domain after *. (${parent} is a public suffix), as in https://*.example.com`;
+
   it.each([
-    "https://app.example.com/path",
-    "https://app.example.com//",
-    "https://app.example.com/app/",
-    "https://app.example.com?x=1",
-    "https://app.example.com/?x=1",
-    "https://app.example.com?",
-    "https://app.example.com#frag",
-    "https://app.example.com/#",
-    "https://user:pass@app.example.com",
-    "https://user@app.example.com",
-    "https://@app.example.com",
-    "ftp://app.example.com",
-    "ws://app.example.com",
-    "file:///etc/passwd",
-    "javascript:alert(1)",
-    "data:text/html,hi",
-    "app.example.com",
-    "//app.example.com",
-    "https:/app.example.com",
-    "https:app.example.com",
-    "https://",
-    "*.example.com",
-    "*",
-    "https://*",
-    "https://*.com",
-    "https://*.co.uk",
-    "https://*.com.au",
-    "https://*.github.io",
-    "https://*.herokuapp.com",
-    "http://*.localhost:3000",
-    "https://*.example.com/path",
-    "https://a.*.example.com",
-    "https://*.*.example.com",
-    "https://*example.com",
-    "https://ex*ample.com",
-    "*://app.example.com",
-    "https://app.example.com:99999",
-    "not an origin",
-    "",
-    " ",
-    "https://app.example.com\u0000",
-    `https://${"a".repeat(290)}.com`,
-    `https://app.example.com/${"a".repeat(270)}`,
-  ])("rejects %j with a message", (input) => {
-    const result = normaliseOrigin(input);
-    expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.message.length).toBeGreaterThan(0);
+    ["https://app.example.com/path", PATH],
+    ["https://app.example.com//", PATH],
+    ["https://app.example.com/app/", PATH],
+    ["https://app.example.com?x=1", PATH],
+    ["https://app.example.com/?x=1", PATH],
+    ["https://app.example.com?", PATH],
+    ["https://app.example.com#frag", PATH],
+    ["https://app.example.com/#", PATH],
+    ["https://user:pass@app.example.com", CREDENTIALS],
+    ["https://user@app.example.com", CREDENTIALS],
+    ["https://:pass@app.example.com", CREDENTIALS],
+    ["https://@app.example.com", PATH],
+    ["ftp://app.example.com", SCHEME],
+    ["ws://app.example.com", SCHEME],
+    ["file:///etc/passwd", SCHEME],
+    ["javascript:alert(1)", SCHEME],
+    ["data:text/html,hi", SCHEME],
+    ["ftp://*.example.com", SCHEME],
+    ["app.example.com", NOT_ORIGIN],
+    ["//app.example.com", NOT_ORIGIN],
+    ["https:/app.example.com", PATH],
+    ["https:app.example.com", PATH],
+    ["https://", NOT_ORIGIN],
+    ["*.example.com", STAR],
+    ["*", STAR],
+    ["https://*", STAR],
+    ["https://*.com", suffix("com")],
+    ["https://*.co.uk", suffix("co.uk")],
+    ["https://*.com.au", suffix("com.au")],
+    ["https://*.github.io", suffix("github.io")],
+    ["https://*.herokuapp.com", suffix("herokuapp.com")],
+    ["http://*.localhost:3000", suffix("localhost")],
+    ["https://*.example.com/path", PATH],
+    ["https://a.*.example.com", STAR],
+    ["https://*.*.example.com", STAR],
+    ["https://*example.com", STAR],
+    ["https://ex*ample.com", STAR],
+    ["*://app.example.com", STAR],
+    ["https://app.example.com:99999", NOT_ORIGIN],
+    ["not an origin", NOT_ORIGIN],
+    ["", NOT_ORIGIN],
+    [" ", NOT_ORIGIN],
+    ["https://app.example.com\u0000", PATH],
+    [`https://app.example.com/${"a".repeat(60)}`, PATH],
+  ])("rejects %j: %s", (input, why) => {
+    expect(normaliseOrigin(input)).toEqual({ ok: false, message: `"${input}" ${why}` });
+  });
+
+  it("refuses anything longer than 253 characters, quoting only its first 100", () => {
+    const longest = `https://${"a".repeat(241)}.com`;
+    expect(longest).toHaveLength(253);
+    expect(normaliseOrigin(longest)).toEqual({ ok: true, origin: longest });
+    const tooLong = `https://${"a".repeat(242)}.com`;
+    expect(normaliseOrigin(tooLong)).toEqual({ ok: false, message: `"${tooLong.slice(0, 100)}" is too long` });
+    const path = `https://app.example.com/${"a".repeat(200)}`;
+    expect(normaliseOrigin(path)).toEqual({ ok: false, message: `"${path.slice(0, 100)}" ${PATH}` });
   });
 
   it("rejects any 300-character string", () => {
@@ -401,9 +418,18 @@ describe("normaliseCidr", () => {
     "*",
     "1.2.3.*",
   ])("rejects %j", (input) => {
-    const result = normaliseCidr(input);
-    expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.message.length).toBeGreaterThan(0);
+    expect(normaliseCidr(input)).toEqual({
+      ok: false,
+      message: `"${input}" is not an IP address or CIDR block such as 203.0.113.0/24`,
+    });
+  });
+
+  it("quotes at most 60 characters of what it refuses", () => {
+    const long = `${"1".repeat(100)}/24`;
+    expect(normaliseCidr(long)).toEqual({
+      ok: false,
+      message: `"${"1".repeat(60)}" is not an IP address or CIDR block such as 203.0.113.0/24`,
+    });
   });
 });
 
@@ -450,6 +476,9 @@ describe("ipAllowed", () => {
     expect(ipAllowed(cidrs, "::ffff:10.0.0.7")).toBe(true);
     expect(ipAllowed(cidrs, "::ffff:10.0.1.7")).toBe(false);
     expect(ipAllowed(["10.0.0.7/32"], "::ffff:10.0.0.7")).toBe(true);
+    // A mapped address whose tail is not dotted IPv4 is still an IPv6 address.
+    expect(ipAllowed(["2001:db8::/32"], "::ffff:abcd:1234")).toBe(false);
+    expect(ipAllowed(["::ffff:0:0/96"], "::ffff:abcd:1234")).toBe(true);
   });
 
   it("any listed block suffices; an empty list allows nothing", () => {
