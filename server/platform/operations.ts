@@ -1,7 +1,7 @@
 import type { Actor } from "../audit/log";
 import { verifyAuditChain } from "../audit/log";
 import type { Db } from "../db";
-import { ok, type Result } from "../errors";
+import { fail, ok, type Result } from "../errors";
 import type { PlatformKey } from "../generated/prisma/client";
 import { createPlatformAdmin } from "../identity/accounts";
 import { createPlatformKey, revokePlatformKey } from "./lifecycle";
@@ -83,6 +83,9 @@ export function operatorCommands(db: Db, dropped: (hashes: string[]) => void = (
     async createPlatformKey(input) {
       const now = new Date();
       const expiresAt = input.expiresAt ? new Date(input.expiresAt) : null;
+      if (expiresAt && Number.isNaN(expiresAt.getTime())) {
+        return fail("validation_failed", "expiresAt: must be an ISO 8601 time, e.g. 2027-01-01T00:00:00Z", "expiresAt");
+      }
       const created = await createPlatformKey(db, SYSTEM, { ...input, expiresAt }, now);
       if (!created.ok) return created;
       dropped([created.value.platformKey.hash]);

@@ -85,11 +85,14 @@ describe("admin commands while the server runs (embedded database)", () => {
     expect(run.stdout).not.toContain("hash");
   });
 
-  it("refuses a scope outside the platform vocabulary, with the reason and exit code 1", async () => {
+  it("refuses a scope outside the platform vocabulary or an unreadable expiry, with the reason and exit code 1", async () => {
     const run = await cli("create-platform-key", "--name", "x", "--scope", "*");
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('unknown platform scope "*"');
     expect(run.stdout).toBe("");
+    const expiry = await cli("create-platform-key", "--name", "x", "--scope", "keys:verify", "--expires-at", "soon");
+    expect(expiry.code).toBe(1);
+    expect(expiry.stderr).toContain("expiresAt: must be an ISO 8601 time");
   });
 
   it("revoke-platform-key: the running server refuses the key on its very next use", async () => {
