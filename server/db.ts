@@ -54,7 +54,7 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
       unlock = await lockfile.lock(dir, { lockfilePath: `${dir}.lock`, stale: 30_000 });
     } catch {
       throw new Error(
-        `the embedded database in ${dir} is in use by another Keyward process; stop it first, or use DATABASE_URL`,
+        `the embedded database in ${dir} is in use by another Keyward process; a server that is still starting takes admin commands once it answers, otherwise stop that process first, or use DATABASE_URL`,
       );
     }
   }

@@ -14,17 +14,17 @@ export const catalog = {
     status: 401,
     title: "Invalid key format",
     description:
-      "The API key does not have a known prefix, has the wrong length, or its checksum does not match. It was refused without a database lookup.",
+      "The API key (or platform key, kwp_…) does not have a known prefix, has the wrong length, or its checksum does not match. It was refused without a database lookup.",
   },
   invalid_api_key: {
     status: 401,
     title: "Invalid API key",
-    description: "The API key is unknown or has been revoked.",
+    description: "The API key (or platform key) is unknown or has been revoked.",
   },
   key_expired: {
     status: 401,
     title: "Key expired",
-    description: "The API key is past its expiry date, or past the grace period of a roll.",
+    description: "The API key (or platform key) is past its expiry date, or past the grace period of a roll.",
   },
   invalid_audience_token: {
     status: 401,
@@ -39,7 +39,8 @@ export const catalog = {
   insufficient_scope: {
     status: 403,
     title: "Insufficient scope",
-    description: "The API key lacks a scope this operation requires.",
+    description:
+      "The API key lacks a scope this operation requires. A platform key holds only keys:verify and workspaces:read, and gets this for anything else in a workspace.",
   },
   publishable_key_write: {
     status: 403,

@@ -3,6 +3,8 @@ import { createApp } from "./app";
 import { ConfigError, loadConfig } from "./config";
 import { createNodeHandler } from "./http/node-handler";
 import { createLogger } from "./logger";
+import { openAdminChannel } from "./platform/admin-channel";
+import { operatorCommands } from "./platform/operations";
 
 // Reads config, starts HTTP, stops gracefully. Everything else lives in app.ts / yoga.ts.
 
@@ -19,6 +21,15 @@ try {
 
 const logger = createLogger(config.logLevel);
 const app = await createApp({ config, logger });
+// The embedded database lives in this process: `npm run admin` reaches it through
+// this channel while the server runs. With PostgreSQL the CLI connects itself.
+const adminChannel = config.databaseUrl
+  ? null
+  : await openAdminChannel(
+      config.dataDir,
+      operatorCommands(app.deps.db, (hashes) => app.keys.bus.invalidate({ kind: "keys", hashes })),
+      logger,
+    );
 const server = createServer(createNodeHandler(app));
 server.keepAliveTimeout = 5_000;
 
@@ -47,6 +58,7 @@ async function shutdown(signal: string) {
   force.unref();
   // Stop accepting; idle keep-alive sockets would otherwise hold close() open.
   server.close(async () => {
+    await adminChannel?.close();
     await app.close();
     logger.info("stopped");
     process.exit(0);

@@ -3,9 +3,9 @@ import type { Db } from "../db";
 import type { Prisma } from "../generated/prisma/client";
 import { auditHash, type ChainCheck, checkChain, GENESIS_HASH } from "./chain";
 
-/** Who did something: a signed-in user, an API key, or the server itself (CLI). */
+/** Who did something: a signed-in user, an API key, a platform key, or the server itself (CLI). */
 export interface Actor {
-  type: "user" | "api_key" | "system";
+  type: "user" | "api_key" | "platform_key" | "system";
   id: string | null;
   ip: string | null;
 }

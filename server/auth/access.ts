@@ -1,10 +1,11 @@
 import type { Actor } from "../audit/log";
 import type { Context } from "../context";
 import { fail, ok, type Result } from "../errors";
-import type { ApiKey, Environment, Role, User, Workspace } from "../generated/prisma/client";
+import type { ApiKey, Environment, PlatformKey, Role, User, Workspace } from "../generated/prisma/client";
 import type { WorkspaceState } from "../keys/cache";
 import { effectiveScopes, holdsScope, isReadScope } from "../keys/scopes";
 import { isUuid } from "../loaders";
+import { holdsPlatformScope, PLATFORM_SCOPES } from "../platform/scopes";
 import { type Permission, permissionsOf, roleAllows } from "./permissions";
 
 // The one place that decides whether the caller may act on a workspace. Shield
@@ -14,11 +15,11 @@ import { type Permission, permissionsOf, roleAllows } from "./permissions";
 export interface WorkspaceCaller {
   workspace: Workspace;
   actor: Actor;
-  /** The signed-in user; null when an API key is calling. */
+  /** The signed-in user; null when an API key or a platform key is calling. */
   user: User | null;
-  /** The calling key; null when a user is calling. */
+  /** The calling key; null when a user or a platform key is calling. */
   key: ApiKey | null;
-  /** Role for role-based rules: platform admins act as OWNER; keys as ADMIN within their scopes. */
+  /** Role for role-based rules: platform admins act as OWNER; keys as ADMIN within their scopes; platform keys as MEMBER (they only read). */
   role: Role;
   /** Scopes the caller holds, so it can grant no more than these. */
   held: readonly string[];
@@ -37,21 +38,51 @@ export function signedInUser(ctx: Pick<Context, "principal">, intent: "read" | "
       ? publishableWrite()
       : fail("insufficient_permissions", "This operation needs a signed-in user, not an API key.");
   }
+  if (p.kind === "platform") {
+    return fail("insufficient_permissions", "This operation needs a signed-in user, not a platform key.");
+  }
   return fail("authentication_required", "Sign in first: send `Authorization: Bearer <session token or API key>`.");
 }
 
-/** May this caller call verifyApiKey at all (a signed-in user or a secret key)? Which keys it may verify is decided per key. */
+/** A signed-in platform admin: the only caller who manages platform keys. */
+export function platformAdmin(ctx: Pick<Context, "principal">, intent: "read" | "write"): Result<User> {
+  const user = signedInUser(ctx, intent);
+  if (!user.ok) return user;
+  return user.value.isPlatformAdmin
+    ? user
+    : fail("insufficient_permissions", "Only platform admins (npm run admin -- create-admin) manage platform keys.");
+}
+
+const lacksPlatformScope = (scope: string) => fail("insufficient_scope", `This platform key lacks the ${scope} scope.`);
+
+/**
+ * May this caller call verifyApiKey at all (a signed-in user, a secret key, or a
+ * platform key with keys:verify)? Which keys it may verify is decided per key.
+ */
 export function verifierCaller(ctx: Pick<Context, "principal">): Result<true> {
   const p = ctx.principal;
   if (p.kind === "key") return p.key.type === "SECRET" ? ok(true) : publishableWrite();
+  if (p.kind === "platform")
+    return holdsPlatformScope(p.key, "keys:verify") ? ok(true) : lacksPlatformScope("keys:verify");
   const user = signedInUser(ctx);
+  return user.ok ? ok(true) : user;
+}
+
+/** May this caller ask for `workspace(id | slug)` (a signed-in user, or a platform key with workspaces:read)? */
+export function workspaceReader(ctx: Pick<Context, "principal">): Result<true> {
+  const p = ctx.principal;
+  if (p.kind === "platform") {
+    return holdsPlatformScope(p.key, "workspaces:read") ? ok(true) : lacksPlatformScope("workspaces:read");
+  }
+  const user = signedInUser(ctx, "read");
   return user.ok ? ok(true) : user;
 }
 
 /**
  * Which keys this caller may verify: a key with keys:verify, its own workspace and
  * environment; a key holding `*` (made by a platform admin), every workspace in its
- * environment; a user whose role has keys:verify there; a platform admin, all.
+ * environment; a platform key with keys:verify, every key of every workspace; a
+ * user whose role has keys:verify there; a platform admin, all.
  * Keys it may not verify answer exactly like unknown ones (not_found).
  */
 export function verifiableBy(ctx: Pick<Context, "principal" | "loaders">) {
@@ -62,6 +93,7 @@ export function verifiableBy(ctx: Pick<Context, "principal" | "loaders">) {
       if (p.key.scopes.includes("*")) return true;
       return p.workspace.id === key.workspaceId && p.key.scopes.includes("keys:verify");
     }
+    if (p.kind === "platform") return holdsPlatformScope(p.key, "keys:verify");
     if (p.kind !== "user") return false;
     if (p.user.isPlatformAdmin) return true;
     const membership = await ctx.loaders.membership.load(`${p.user.id}:${key.workspaceId}`);
@@ -111,6 +143,31 @@ async function keyCaller(
   });
 }
 
+/** A platform key reads any workspace (workspaces:read) and does nothing else in one. */
+async function platformCaller(
+  ctx: Context,
+  key: PlatformKey,
+  ref: WorkspaceRef,
+  permission: Permission,
+): Promise<Result<WorkspaceCaller>> {
+  if (permission !== "workspace:read") {
+    return fail("insufficient_scope", `Platform keys hold only ${PLATFORM_SCOPES.join(" and ")}, not ${permission}.`);
+  }
+  if (!holdsPlatformScope(key, "workspaces:read")) return lacksPlatformScope("workspaces:read");
+  const workspace = await findWorkspace(ctx, ref);
+  if (!workspace) return fail("not_found", "No such workspace.");
+  return ok({
+    workspace,
+    actor: { type: "platform_key", id: key.id, ip: ctx.ip },
+    user: null,
+    key: null,
+    role: "MEMBER",
+    held: [],
+    platformAdmin: false,
+    environment: null,
+  });
+}
+
 export async function requireWorkspace(
   ctx: Context,
   ref: WorkspaceRef,
@@ -118,6 +175,7 @@ export async function requireWorkspace(
 ): Promise<Result<WorkspaceCaller>> {
   const p = ctx.principal;
   if (p.kind === "key") return keyCaller(ctx, p.key, p.workspace, ref, permission);
+  if (p.kind === "platform") return platformCaller(ctx, p.key, ref, permission);
   const user = signedInUser(ctx);
   if (!user.ok) return user;
   const workspace = await findWorkspace(ctx, ref);
@@ -155,6 +213,10 @@ export async function requireApiKey(
 ): Promise<Result<{ caller: WorkspaceCaller; apiKey: ApiKey }>> {
   const p = ctx.principal;
   if (p.kind === "key" && p.key.type === "PUBLISHABLE" && !isReadScope(permission)) return publishableWrite();
+  // Before any lookup: a platform key learns nothing about which key ids exist.
+  if (p.kind === "platform") {
+    return fail("insufficient_scope", `Platform keys hold only ${PLATFORM_SCOPES.join(" and ")}, not ${permission}.`);
+  }
   if (p.kind === "anonymous" || p.kind === "invalid") {
     const user = signedInUser(ctx);
     if (!user.ok) return user;

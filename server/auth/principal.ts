@@ -1,11 +1,14 @@
 import type { Db } from "../db";
 import { type Failure, fail, ok, type Result } from "../errors";
-import type { ApiKey, User } from "../generated/prisma/client";
+import type { ApiKey, PlatformKey, User } from "../generated/prisma/client";
 import { isSessionTokenShape, SESSION_PREFIX, sha256Hex } from "../identity/tokens";
 import type { KeyCache, WorkspaceState } from "../keys/cache";
 import { looksLikeKey } from "../keys/format";
 import { lookupKey } from "../keys/lookup";
 import { checkKeyUse } from "../keys/status";
+import { looksLikePlatformKey } from "../platform/format";
+import { lookupPlatformKey } from "../platform/lookup";
+import { checkPlatformKeyUse } from "../platform/status";
 
 // Who is calling, from the Authorization header. A bad credential is not an
 // exception: it becomes an `invalid` principal, refused by every rule that needs
@@ -15,7 +18,9 @@ export type Principal =
   | { kind: "anonymous" }
   | { kind: "invalid"; failure: Failure }
   | { kind: "user"; user: User; sessionId: string }
-  | { kind: "key"; key: ApiKey; workspace: WorkspaceState };
+  | { kind: "key"; key: ApiKey; workspace: WorkspaceState }
+  /** The operator's own key (kwp_…): only its platform scopes, in any workspace. */
+  | { kind: "platform"; key: PlatformKey };
 
 export interface RequestFacts {
   now: Date;
@@ -44,11 +49,13 @@ export async function resolvePrincipal(
   if (token === null) return { kind: "anonymous" };
   if (token.startsWith(SESSION_PREFIX)) return resolveSession(db, token, facts.now);
   if (looksLikeKey(token)) return resolveKey(cache, token, facts);
+  if (looksLikePlatformKey(token)) return resolvePlatformKey(cache, token, facts.now);
   return {
     kind: "invalid",
     failure: {
       code: "authentication_required",
-      message: "Unrecognised bearer token: expected a session token (kws_…) or an API key (sk_… / pk_…).",
+      message:
+        "Unrecognised bearer token: expected a session token (kws_…), an API key (sk_… / pk_…) or a platform key (kwp_…).",
     },
   };
 }
@@ -84,4 +91,17 @@ async function resolveKey(cache: KeyCache, token: string, facts: RequestFacts): 
   });
   if (refused) return { kind: "invalid", failure: refused };
   return { kind: "key", key, workspace };
+}
+
+async function resolvePlatformKey(cache: KeyCache, token: string, now: Date): Promise<Principal> {
+  // The same cache as workspace keys: a warm platform key costs no database query.
+  const found = await lookupPlatformKey(cache, token);
+  if (!found.found) {
+    const failure: Failure = found.malformed
+      ? { code: "invalid_key_format", message: found.malformed }
+      : { code: "invalid_api_key", message: "Unknown platform key." };
+    return { kind: "invalid", failure };
+  }
+  const refused = checkPlatformKeyUse(found.key, now);
+  return refused ? { kind: "invalid", failure: refused } : { kind: "platform", key: found.key };
 }

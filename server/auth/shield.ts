@@ -2,7 +2,15 @@ import { allow, deny, rule, shield } from "graphql-shield";
 import type { Context } from "../context";
 import { apiError } from "../errors";
 import type { User, Workspace } from "../generated/prisma/client";
-import { requireApiKey, requireWorkspace, signedInUser, verifierCaller, type WorkspaceRef } from "./access";
+import {
+  platformAdmin,
+  requireApiKey,
+  requireWorkspace,
+  signedInUser,
+  verifierCaller,
+  type WorkspaceRef,
+  workspaceReader,
+} from "./access";
 import type { Permission } from "./permissions";
 
 // The permission tree. Deny is the fallback: a type or field added to the schema
@@ -13,10 +21,21 @@ const signedIn = rule({ cache: "contextual" })((_parent, _args, ctx: Context) =>
   return user.ok ? true : apiError(user.error);
 });
 
-/** The same, for reads: a publishable key is not told it tried to write. */
-const signedInToRead = rule({ cache: "contextual" })((_parent, _args, ctx: Context) => {
-  const user = signedInUser(ctx, "read");
-  return user.ok ? true : apiError(user.error);
+/** A signed-in user, or a platform key with workspaces:read; a publishable key is not told it tried to write. */
+const readsWorkspaces = rule({ cache: "contextual" })((_parent, _args, ctx: Context) => {
+  const reader = workspaceReader(ctx);
+  return reader.ok ? true : apiError(reader.error);
+});
+
+/** Platform admins only: platform keys act across every workspace. */
+const platformAdminReads = rule({ cache: "contextual" })((_parent, _args, ctx: Context) => {
+  const admin = platformAdmin(ctx, "read");
+  return admin.ok ? true : apiError(admin.error);
+});
+
+const platformAdminWrites = rule({ cache: "contextual" })((_parent, _args, ctx: Context) => {
+  const admin = platformAdmin(ctx, "write");
+  return admin.ok ? true : apiError(admin.error);
 });
 
 /** Anyone, except a caller who sent a credential that does not work: they should hear so. */
@@ -45,9 +64,10 @@ const onParentWorkspace = (permission: Permission) =>
   });
 
 /**
- * A signed-in user or a secret key; publishable keys cannot call mutations. A rule
- * about the caller alone: the edge's runner applies it (verifierCaller) before it
- * runs a verify-only document without the shield middleware.
+ * A signed-in user, a secret key, or a platform key with keys:verify; publishable
+ * keys cannot call mutations. A rule about the caller alone: the edge's runner
+ * applies it (verifierCaller) before it runs a verify-only document without the
+ * shield middleware.
  */
 export const userOrSecretKey = rule({ cache: "contextual" })((_parent, _args, ctx: Context) => {
   const caller = verifierCaller(ctx);
@@ -72,10 +92,11 @@ export const RULES = {
   Query: {
     me: noBadCredential,
     // The resolver checks membership itself, after validating "exactly one of id or slug".
-    workspace: signedInToRead,
+    workspace: readsWorkspaces,
     auditEvents: inWorkspace("audit:read", byWorkspaceIdArg),
     apiKey: onApiKey("keys:read", idArg),
     apiKeys: inWorkspace("keys:read", byWorkspaceIdArg),
+    platformKeys: platformAdminReads,
   },
   Mutation: {
     signUp: allow,
@@ -92,6 +113,8 @@ export const RULES = {
     setKeysEnabled: inWorkspace("keys:write", byInputWorkspaceId),
     // Which keys the caller may verify is decided per key, inside the answer (not_found).
     verifyApiKey: userOrSecretKey,
+    createPlatformKey: platformAdminWrites,
+    revokePlatformKey: platformAdminWrites,
   },
   User: { "*": allow, memberships: isSelf },
   Workspace: { "*": allow, members: onParentWorkspace("members:read") },
@@ -109,6 +132,11 @@ export const RULES = {
   RateLimitState: allow,
   VerifyResult: allow,
   KeyUsage: allow,
+  PlatformKey: allow,
+  PlatformKeyConnection: allow,
+  PlatformKeyEdge: allow,
+  CreatedPlatformKey: allow,
+  PlatformKeyUsage: allow,
 };
 
 export const permissions = shield(RULES, {

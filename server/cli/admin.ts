@@ -1,14 +1,23 @@
-// `npm run admin -- <command>`: operator tasks that need direct database access.
-// Platform admins are made only here, so there is no window in which a stranger
-// could claim the role through the API.
+// `npm run admin -- <command>`: operator tasks. Platform admins and, besides the
+// API, platform keys are made only here, so there is no window in which a stranger
+// could claim the role through the API. Every command works while the server runs
+// (server/cli/operator.ts says how, on either database).
 import { randomBytes } from "node:crypto";
 import { text } from "node:stream/consumers";
 import { Command } from "commander";
-import { verifyAuditChain } from "../audit/log";
-import { createPlatformAdmin } from "../identity/accounts";
-import { openForCli } from "./open";
+import { PLATFORM_SCOPES } from "../platform/scopes";
+import { runOperatorCommand } from "./operator";
 
 const program = new Command("keyward-admin").description("Keyward operator commands");
+
+/** Repeated `--scope` options and comma-separated lists alike. */
+const collect = (value: string, previous: string[]) => [
+  ...previous,
+  ...value
+    .split(",")
+    .map((scope) => scope.trim())
+    .filter(Boolean),
+];
 
 program
   .command("create-admin")
@@ -21,43 +30,77 @@ program
     const password = generated
       ? randomBytes(18).toString("base64url")
       : (await text(process.stdin)).replace(/\r?\n$/, "");
-    const database = await openForCli();
-    try {
-      const result = await createPlatformAdmin(
-        database.prisma,
-        { email: options.email, name: options.name, password },
-        new Date(),
-      );
-      if (!result.ok) {
-        console.error(`keyward: ${result.error.message}`);
-        process.exitCode = 1;
-        return;
-      }
-      console.log(`created platform admin ${result.value.email} (${result.value.id})`);
-      // Shown once, on the operator's terminal; never logged or stored in plaintext.
-      if (generated) console.log(`password: ${password}`);
-    } finally {
-      await database.close();
-    }
+    const admin = await runOperatorCommand("createAdmin", { email: options.email, name: options.name, password });
+    if (!admin) return;
+    console.log(`created platform admin ${admin.email} (${admin.id})`);
+    // Shown once, on the operator's terminal; never logged or stored in plaintext.
+    if (generated) console.log(`password: ${password}`);
   });
 
 program
   .command("verify-audit")
   .description("check the audit log's hash chain from the first row to the last")
   .action(async () => {
-    const database = await openForCli();
-    try {
-      const result = await verifyAuditChain(database.prisma);
-      if (result.ok) console.log(`audit chain intact: ${result.checked} events`);
-      else {
-        console.error(
-          `audit chain BROKEN at event ${result.id} (seq ${result.seq}): ${result.reason}; ${result.checked} events before it are intact`,
-        );
-        process.exitCode = 2;
-      }
-    } finally {
-      await database.close();
+    const result = await runOperatorCommand("verifyAudit", undefined);
+    if (!result) return;
+    if (result.ok) console.log(`audit chain intact: ${result.checked} events`);
+    else {
+      console.error(
+        `audit chain BROKEN at event ${result.id} (seq ${result.seq}): ${result.reason}; ${result.checked} events before it are intact`,
+      );
+      process.exitCode = 2;
     }
+  });
+
+program
+  .command("create-platform-key")
+  .description("create a platform key (kwp_…); prints its value once, alone on standard output")
+  .requiredOption("--name <name>", "what it is for, e.g. edge-verifier")
+  .requiredOption("--scope <scope>", `${PLATFORM_SCOPES.join(" or ")}; repeat or separate with commas`, collect, [])
+  .option("--expires-at <time>", "ISO 8601 time after which it stops working, e.g. 2027-01-01T00:00:00Z")
+  .action(async (options: { name: string; scope: string[]; expiresAt?: string }) => {
+    const created = await runOperatorCommand("createPlatformKey", {
+      name: options.name,
+      scopes: options.scope,
+      expiresAt: options.expiresAt ?? null,
+    });
+    if (!created) return;
+    const { platformKey: key, secret } = created;
+    // Details on stderr, the value alone on stdout: `KWP=$(npm run -s admin -- create-platform-key …)`.
+    console.error(`created platform key ${key.name} (${key.id}), scopes ${key.scopes.join(", ")}`);
+    console.error("its value follows, shown this once: store it now");
+    console.log(secret);
+  });
+
+program
+  .command("list-platform-keys")
+  .description("list platform keys, newest first (never their values)")
+  .option("--json", "print JSON instead of a table")
+  .action(async (options: { json?: boolean }) => {
+    const keys = await runOperatorCommand("listPlatformKeys", undefined);
+    if (!keys) return;
+    if (options.json) {
+      console.log(JSON.stringify(keys, null, 2));
+      return;
+    }
+    if (keys.length === 0) console.log("no platform keys");
+    for (const key of keys) {
+      console.log(
+        [key.id, key.start, key.status, key.scopes.join(","), key.name, `last used ${key.lastUsedAt ?? "never"}`].join(
+          "  ",
+        ),
+      );
+    }
+  });
+
+program
+  .command("revoke-platform-key")
+  .description("revoke a platform key at once")
+  .argument("<id>", "the key's id (list-platform-keys shows it)")
+  .option("--reason <reason>", "why, for the audit log")
+  .action(async (id: string, options: { reason?: string }) => {
+    const key = await runOperatorCommand("revokePlatformKey", { id, reason: options.reason ?? null });
+    if (key) console.log(`revoked platform key ${key.name} (${key.id}) at ${key.revokedAt}`);
   });
 
 await program.parseAsync();

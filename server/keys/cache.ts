@@ -1,9 +1,12 @@
 import { LRUCache } from "lru-cache";
 import type { Db } from "../db";
-import type { ApiKey } from "../generated/prisma/client";
+import type { ApiKey, PlatformKey } from "../generated/prisma/client";
 
 // Key records by hash, and workspace switches by id, so a warm verification
 // touches no database. Bounded, with bounded negative caching for unknown keys.
+// Platform keys (server/platform/) are cached here too, by hash beside workspace
+// keys: one invalidation message ("keys", hashes) drops either kind, in this
+// instance and in every other.
 //
 // Invalidation is synchronous in this process and precedes the mutation's
 // answer. The epoch guards the race where a lookup that read the database before
@@ -27,6 +30,7 @@ export class KeyCache {
   private readonly keys = new LRUCache<string, ApiKey>({ max: 200_000, ttl: 10 * 60_000 });
   private readonly unknown = new LRUCache<string, true>({ max: 50_000, ttl: 30_000 });
   private readonly workspaces = new LRUCache<string, WorkspaceState>({ max: 50_000, ttl: 10 * 60_000 });
+  private readonly platformKeys = new LRUCache<string, PlatformKey>({ max: 10_000, ttl: 10 * 60_000 });
   private epoch = 0;
   readonly stats: CacheStats = { hits: 0, misses: 0, negativeHits: 0, dbLookups: 0 };
 
@@ -45,7 +49,28 @@ export class KeyCache {
   }
 
   async keyByHash(hash: string): Promise<ApiKey | null> {
-    const cached = this.keys.get(hash);
+    return this.byHash(this.keys, hash, () => this.db.apiKey.findUnique({ where: { hash } }));
+  }
+
+  /** The platform key when this process holds it, without a promise. */
+  cachedPlatformKey(hash: string): PlatformKey | undefined {
+    const cached = this.platformKeys.get(hash);
+    if (cached) this.stats.hits++;
+    return cached;
+  }
+
+  async platformKeyByHash(hash: string): Promise<PlatformKey | null> {
+    return this.byHash(this.platformKeys, hash, () => this.db.platformKey.findUnique({ where: { hash } }));
+  }
+
+  // Hashes of the two kinds never collide (their prefixes differ), so they share
+  // the negative cache.
+  private async byHash<T extends {}>(
+    store: LRUCache<string, T>,
+    hash: string,
+    read: () => Promise<T | null>,
+  ): Promise<T | null> {
+    const cached = store.get(hash);
     if (cached) {
       this.stats.hits++;
       return cached;
@@ -57,9 +82,9 @@ export class KeyCache {
     this.stats.misses++;
     const epoch = this.epoch;
     this.stats.dbLookups++;
-    const row = await this.db.apiKey.findUnique({ where: { hash } });
+    const row = await read();
     if (epoch === this.epoch) {
-      if (row) this.keys.set(hash, row);
+      if (row) store.set(hash, row);
       else this.unknown.set(hash, true);
     }
     return row;
@@ -82,6 +107,7 @@ export class KeyCache {
     this.epoch++;
     for (const hash of hashes) {
       this.keys.delete(hash);
+      this.platformKeys.delete(hash);
       this.unknown.delete(hash);
     }
   }
@@ -95,6 +121,7 @@ export class KeyCache {
   clear(): void {
     this.epoch++;
     this.keys.clear();
+    this.platformKeys.clear();
     this.unknown.clear();
     this.workspaces.clear();
   }

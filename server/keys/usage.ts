@@ -2,12 +2,62 @@ import type { Db } from "../db";
 
 // Usage is recorded off the request path: uses and verification outcomes are
 // collected in memory and written every few seconds and at shutdown, one statement
-// per kind, never one write per request.
+// per kind, never one write per request. Workspace keys and platform keys
+// (server/platform/) each have a ledger: lastUsedAt, and counts per hour and label.
+
+type Taken = { used: [string, Date][]; counts: [string, number][] };
+
+/** One kind of key's uses since the last write. */
+class Ledger {
+  private lastUsed = new Map<string, Date>();
+  /** `${keyId}|${hours since the epoch}|${label}` → count */
+  private counts = new Map<string, number>();
+
+  touch(keyId: string, at: Date): void {
+    const seen = this.lastUsed.get(keyId);
+    if (!seen || seen < at) this.lastUsed.set(keyId, at);
+  }
+
+  count(keyId: string, label: string, at: Date, by: number): void {
+    // The hour as a number here (hot path); turned into a timestamp when written.
+    const id = `${keyId}|${Math.floor(at.getTime() / 3_600_000)}|${label}`;
+    this.counts.set(id, (this.counts.get(id) ?? 0) + by);
+  }
+
+  take(): Taken {
+    const taken: Taken = { used: [...this.lastUsed], counts: [...this.counts] };
+    this.lastUsed = new Map();
+    this.counts = new Map();
+    return taken;
+  }
+
+  /** Keeps what could not be written for the next attempt rather than lose it. */
+  restoreUsed(used: Taken["used"]): void {
+    for (const [id, at] of used) this.touch(id, at);
+  }
+
+  restoreCounts(counts: Taken["counts"]): void {
+    for (const [id, n] of counts) this.counts.set(id, (this.counts.get(id) ?? 0) + n);
+  }
+}
+
+/** The count keys as columns: key ids, hours (ISO) and the label's parts. */
+function columns(batch: [string, number][], labelParts: number) {
+  const out = { keyIds: [] as string[], hours: [] as string[], labels: [] as string[][], counts: [] as number[] };
+  for (let i = 0; i < labelParts; i++) out.labels.push([]);
+  for (const [id, n] of batch) {
+    const [keyId = "", hour, ...label] = id.split("|");
+    out.keyIds.push(keyId);
+    out.hours.push(new Date(Number(hour) * 3_600_000).toISOString());
+    for (let i = 0; i < labelParts; i++) out.labels[i]?.push(label[i] ?? "");
+    out.counts.push(n);
+  }
+  return out;
+}
 
 export class UsageRecorder {
-  private lastUsed = new Map<string, Date>();
-  /** `${keyId}|${hours since the epoch}|${outcome}` → count */
-  private counts = new Map<string, number>();
+  private readonly keys = new Ledger();
+  private readonly platform = new Ledger();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<number> = Promise.resolve(0);
 
@@ -23,15 +73,18 @@ export class UsageRecorder {
 
   /** A successful use: moves lastUsedAt. */
   touch(keyId: string, at: Date): void {
-    const seen = this.lastUsed.get(keyId);
-    if (!seen || seen < at) this.lastUsed.set(keyId, at);
+    this.keys.touch(keyId, at);
   }
 
   /** One verification of a key, by outcome (VALID or an error code), in its hour. */
   count(keyId: string, outcome: string, at: Date, by = 1): void {
-    // The hour as a number here (hot path); turned into a timestamp when written.
-    const id = `${keyId}|${Math.floor(at.getTime() / 3_600_000)}|${outcome}`;
-    this.counts.set(id, (this.counts.get(id) ?? 0) + by);
+    this.keys.count(keyId, outcome, at, by);
+  }
+
+  /** A use of a platform key: moves its lastUsedAt and counts the operation's outcome. */
+  usePlatformKey(keyId: string, operation: "verify" | "workspace", outcome: string, at: Date): void {
+    this.platform.touch(keyId, at);
+    this.platform.count(keyId, `${operation}|${outcome}`, at, 1);
   }
 
   /** Writes everything collected so far; returns how many keys' lastUsedAt it wrote. */
@@ -50,29 +103,43 @@ export class UsageRecorder {
   }
 
   private async write(): Promise<number> {
-    const used = [...this.lastUsed];
-    const counts = [...this.counts];
-    this.lastUsed = new Map();
-    this.counts = new Map();
-    try {
-      if (used.length) await this.writeLastUsed(used);
-      if (counts.length) await this.writeCounts(counts);
-    } catch (error) {
-      // Keep what was collected for the next attempt rather than lose it.
-      for (const [id, at] of used) this.touch(id, at);
-      for (const [id, n] of counts) this.counts.set(id, (this.counts.get(id) ?? 0) + n);
-      throw error;
+    const keys = this.keys.take();
+    const platform = this.platform.take();
+    // In order; a failed step gives back its own batch and every later one, not
+    // those already written (counts must not be added twice).
+    const steps: [number, () => Promise<unknown>, () => void][] = [
+      [keys.used.length, () => this.writeLastUsed("api_keys", keys.used), () => this.keys.restoreUsed(keys.used)],
+      [keys.counts.length, () => this.writeKeyCounts(keys.counts), () => this.keys.restoreCounts(keys.counts)],
+      [
+        platform.used.length,
+        () => this.writeLastUsed("platform_keys", platform.used),
+        () => this.platform.restoreUsed(platform.used),
+      ],
+      [
+        platform.counts.length,
+        () => this.writePlatformCounts(platform.counts),
+        () => this.platform.restoreCounts(platform.counts),
+      ],
+    ];
+    for (const [i, [size, write]] of steps.entries()) {
+      if (!size) continue;
+      try {
+        await write();
+      } catch (error) {
+        for (const [, , restore] of steps.slice(i)) restore();
+        throw error;
+      }
     }
-    return used.length;
+    return keys.used.length + platform.used.length;
   }
 
   // One array per column (unnest) rather than a VALUES list: a handful of
   // parameters whatever the batch size, so PostgreSQL parses and plans a short
   // statement. On the embedded database that work runs on the server's own
   // thread, so it is time taken from verifications.
-  private async writeLastUsed(batch: [string, Date][]) {
+  private async writeLastUsed(table: "api_keys" | "platform_keys", batch: [string, Date][]) {
     await this.db.$executeRawUnsafe(
-      `UPDATE api_keys AS k SET last_used_at = v.at
+      `UPDATE ${table} AS k SET last_used_at = v.at
        FROM unnest($1::uuid[], $2::timestamptz[]) AS v(id, at)
        WHERE k.id = v.id AND (k.last_used_at IS NULL OR k.last_used_at < v.at)`,
       batch.map(([id]) => id),
@@ -80,15 +147,8 @@ export class UsageRecorder {
     );
   }
 
-  private async writeCounts(batch: [string, number][]) {
-    const columns = { keyIds: [] as string[], hours: [] as string[], outcomes: [] as string[], counts: [] as number[] };
-    for (const [id, n] of batch) {
-      const [keyId = "", hour, outcome = ""] = id.split("|");
-      columns.keyIds.push(keyId);
-      columns.hours.push(new Date(Number(hour) * 3_600_000).toISOString());
-      columns.outcomes.push(outcome);
-      columns.counts.push(n);
-    }
+  private async writeKeyCounts(batch: [string, number][]) {
+    const c = columns(batch, 1);
     // Keys deleted since they were counted are skipped rather than failing the batch.
     await this.db.$executeRawUnsafe(
       `INSERT INTO api_key_usage (key_id, hour, outcome, count)
@@ -96,10 +156,28 @@ export class UsageRecorder {
        FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::int[]) AS v(key_id, hour, outcome, count)
        WHERE EXISTS (SELECT 1 FROM api_keys k WHERE k.id = v.key_id)
        ON CONFLICT (key_id, hour, outcome) DO UPDATE SET count = api_key_usage.count + EXCLUDED.count`,
-      columns.keyIds,
-      columns.hours,
-      columns.outcomes,
-      columns.counts,
+      c.keyIds,
+      c.hours,
+      c.labels[0],
+      c.counts,
+    );
+  }
+
+  private async writePlatformCounts(batch: [string, number][]) {
+    const c = columns(batch, 2);
+    await this.db.$executeRawUnsafe(
+      `INSERT INTO platform_key_usage (key_id, hour, operation, outcome, count)
+       SELECT v.key_id, v.hour, v.operation, v.outcome, v.count
+       FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::int[])
+         AS v(key_id, hour, operation, outcome, count)
+       WHERE EXISTS (SELECT 1 FROM platform_keys k WHERE k.id = v.key_id)
+       ON CONFLICT (key_id, hour, operation, outcome)
+         DO UPDATE SET count = platform_key_usage.count + EXCLUDED.count`,
+      c.keyIds,
+      c.hours,
+      c.labels[0],
+      c.labels[1],
+      c.counts,
     );
   }
 }

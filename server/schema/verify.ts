@@ -59,7 +59,7 @@ builder.mutationField("verifyApiKey", (t) =>
   t.field({
     type: VerifyResultRef,
     description:
-      "Check a key your customer sent: always answers with data. Needs keys:verify on the key's workspace (or a platform verifier); keys you cannot verify answer not_found, like unknown keys.",
+      "Check a key your customer sent: always answers with data. Needs keys:verify on the key's workspace (or a platform key with keys:verify, for every workspace); keys you cannot verify answer not_found, like unknown keys.",
     args: { input: t.arg({ type: VerifyApiKeyInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const request = unwrap(verifyRequest(input));
@@ -68,6 +68,10 @@ builder.mutationField("verifyApiKey", (t) =>
         verifiableBy(ctx),
         request,
       );
+      // Every verification made with a platform key is a use of it, counted by outcome.
+      if (ctx.principal.kind === "platform") {
+        ctx.keys.usage.usePlatformKey(ctx.principal.key.id, "verify", outcome.code, ctx.now);
+      }
       return verifyResultView(outcome);
     },
   }),

@@ -30,6 +30,8 @@ WorkspaceRef.implement({
       nullable: true,
       description: "Your role here (platform admins read OWNER).",
       resolve: async (w, _args, ctx): Promise<Role | null> => {
+        // A platform key reads workspaces without a role in them.
+        if (ctx.principal.kind === "platform") return null;
         const access = await requireWorkspace(ctx, { id: w.id }, "workspace:read");
         return access.ok ? access.value.role : null;
       },
@@ -55,14 +57,19 @@ const CreateWorkspaceInput = builder.inputType("CreateWorkspaceInput", {
 builder.queryField("workspace", (t) =>
   t.field({
     type: WorkspaceRef,
-    description: "A workspace you belong to, by id or slug. Others answer not_found.",
+    description:
+      "A workspace you belong to, by id or slug (any workspace for a platform key with workspaces:read). Others answer not_found.",
     args: { id: t.arg.id(), slug: t.arg.string() },
     resolve: async (_root, args, ctx) => {
       if (!args.id === !args.slug) {
         throw apiError({ code: "validation_failed", message: "Give exactly one of id or slug.", field: "id" });
       }
       const ref = args.id ? { id: String(args.id) } : { slug: args.slug ?? null };
-      return unwrap(await requireWorkspace(ctx, ref, "workspace:read")).workspace;
+      const { workspace } = unwrap(await requireWorkspace(ctx, ref, "workspace:read"));
+      if (ctx.principal.kind === "platform") {
+        ctx.keys.usage.usePlatformKey(ctx.principal.key.id, "workspace", "VALID", ctx.now);
+      }
+      return workspace;
     },
   }),
 );

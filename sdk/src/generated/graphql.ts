@@ -47,6 +47,15 @@ export type CreateApiKeyInput = {
   workspaceId: string;
 };
 
+export type CreatePlatformKeyInput = {
+  /** Must be in the future; omit for no expiry. */
+  expiresAt?: string | null | undefined;
+  /** Up to 100 characters. */
+  name: string;
+  /** At least one of keys:verify (any workspace's keys), workspaces:read (any workspace's basic details). */
+  scopes: Array<string>;
+};
+
 export type CreateWorkspaceInput = {
   /** Display name, up to 100 characters. */
   name: string;
@@ -58,6 +67,20 @@ export type CreateWorkspaceInput = {
 export type Environment =
   | 'LIVE'
   | 'TEST';
+
+export type PlatformKeyOperation =
+  /** verifyApiKey or POST /v1/keys/verify (keys:verify). */
+  | 'VERIFY'
+  /** workspace(id | slug) (workspaces:read). */
+  | 'WORKSPACE';
+
+export type PlatformKeyStatus =
+  /** Works. */
+  | 'ACTIVE'
+  /** Past expiresAt. */
+  | 'EXPIRED'
+  /** Revoked; never works again. */
+  | 'REVOKED';
 
 export type RateLimitInput = {
   /** 1 to 1,000,000 requests. */
@@ -72,6 +95,12 @@ export type RemoveMemberInput = {
 };
 
 export type RevokeApiKeyInput = {
+  id: string;
+  /** Why, for the audit log (up to 500 characters). */
+  reason?: string | null | undefined;
+};
+
+export type RevokePlatformKeyInput = {
   id: string;
   /** Why, for the audit log (up to 500 characters). */
   reason?: string | null | undefined;
@@ -243,6 +272,40 @@ export type AuditEventsQueryVariables = Exact<{
 
 export type AuditEventsQuery = { auditEvents: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, action: string, actorType: string, actorId: string | null, targetType: string, targetId: string | null, ip: string | null, data: unknown, createdAt: string, hash: string, prevHash: string } }> } };
 
+export type PlatformKeyFieldsFragment = { id: string, name: string, start: string, scopes: Array<string>, status: PlatformKeyStatus, createdAt: string, lastUsedAt: string | null, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, createdBy: { id: string, email: string } | null };
+
+export type PlatformKeysQueryVariables = Exact<{
+  status?: PlatformKeyStatus | null | undefined;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type PlatformKeysQuery = { platformKeys: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, name: string, start: string, scopes: Array<string>, status: PlatformKeyStatus, createdAt: string, lastUsedAt: string | null, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, createdBy: { id: string, email: string } | null } }> } };
+
+export type PlatformKeyUsageQueryVariables = Exact<{
+  first?: number | null | undefined;
+  from: string;
+  to: string;
+}>;
+
+
+export type PlatformKeyUsageQuery = { platformKeys: { edges: Array<{ node: { id: string, usage: Array<{ hour: string, operation: PlatformKeyOperation, outcome: string, count: number }> } }> } };
+
+export type CreatePlatformKeyMutationVariables = Exact<{
+  input: CreatePlatformKeyInput;
+}>;
+
+
+export type CreatePlatformKeyMutation = { createPlatformKey: { secret: string, platformKey: { id: string, name: string, start: string, scopes: Array<string>, status: PlatformKeyStatus, createdAt: string, lastUsedAt: string | null, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, createdBy: { id: string, email: string } | null } } };
+
+export type RevokePlatformKeyMutationVariables = Exact<{
+  input: RevokePlatformKeyInput;
+}>;
+
+
+export type RevokePlatformKeyMutation = { revokePlatformKey: { id: string, name: string, start: string, scopes: Array<string>, status: PlatformKeyStatus, createdAt: string, lastUsedAt: string | null, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, createdBy: { id: string, email: string } | null } };
+
 export type UserFieldsFragment = { id: string, email: string, name: string, isPlatformAdmin: boolean, createdAt: string };
 
 export type MeQueryVariables = Exact<{ [key: string]: never; }>;
@@ -378,6 +441,24 @@ export const ApiKeyFieldsFragmentDoc = new TypedDocumentString(`
   }
 }
     `, {"fragmentName":"ApiKeyFields"}) as unknown as TypedDocumentString<ApiKeyFieldsFragment, unknown>;
+export const PlatformKeyFieldsFragmentDoc = new TypedDocumentString(`
+    fragment PlatformKeyFields on PlatformKey {
+  id
+  name
+  start
+  scopes
+  status
+  createdAt
+  lastUsedAt
+  expiresAt
+  revokedAt
+  revokedReason
+  createdBy {
+    id
+    email
+  }
+}
+    `, {"fragmentName":"PlatformKeyFields"}) as unknown as TypedDocumentString<PlatformKeyFieldsFragment, unknown>;
 export const UserFieldsFragmentDoc = new TypedDocumentString(`
     fragment UserFields on User {
   id
@@ -657,6 +738,102 @@ export const AuditEventsDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<AuditEventsQuery, AuditEventsQueryVariables>;
+export const PlatformKeysDocument = new TypedDocumentString(`
+    query PlatformKeys($status: PlatformKeyStatus, $first: Int, $after: String) {
+  platformKeys(status: $status, first: $first, after: $after) {
+    totalCount
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    edges {
+      cursor
+      node {
+        ...PlatformKeyFields
+      }
+    }
+  }
+}
+    fragment PlatformKeyFields on PlatformKey {
+  id
+  name
+  start
+  scopes
+  status
+  createdAt
+  lastUsedAt
+  expiresAt
+  revokedAt
+  revokedReason
+  createdBy {
+    id
+    email
+  }
+}`) as unknown as TypedDocumentString<PlatformKeysQuery, PlatformKeysQueryVariables>;
+export const PlatformKeyUsageDocument = new TypedDocumentString(`
+    query PlatformKeyUsage($first: Int, $from: DateTime!, $to: DateTime!) {
+  platformKeys(first: $first) {
+    edges {
+      node {
+        id
+        usage(from: $from, to: $to) {
+          hour
+          operation
+          outcome
+          count
+        }
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<PlatformKeyUsageQuery, PlatformKeyUsageQueryVariables>;
+export const CreatePlatformKeyDocument = new TypedDocumentString(`
+    mutation CreatePlatformKey($input: CreatePlatformKeyInput!) {
+  createPlatformKey(input: $input) {
+    secret
+    platformKey {
+      ...PlatformKeyFields
+    }
+  }
+}
+    fragment PlatformKeyFields on PlatformKey {
+  id
+  name
+  start
+  scopes
+  status
+  createdAt
+  lastUsedAt
+  expiresAt
+  revokedAt
+  revokedReason
+  createdBy {
+    id
+    email
+  }
+}`) as unknown as TypedDocumentString<CreatePlatformKeyMutation, CreatePlatformKeyMutationVariables>;
+export const RevokePlatformKeyDocument = new TypedDocumentString(`
+    mutation RevokePlatformKey($input: RevokePlatformKeyInput!) {
+  revokePlatformKey(input: $input) {
+    ...PlatformKeyFields
+  }
+}
+    fragment PlatformKeyFields on PlatformKey {
+  id
+  name
+  start
+  scopes
+  status
+  createdAt
+  lastUsedAt
+  expiresAt
+  revokedAt
+  revokedReason
+  createdBy {
+    id
+    email
+  }
+}`) as unknown as TypedDocumentString<RevokePlatformKeyMutation, RevokePlatformKeyMutationVariables>;
 export const MeDocument = new TypedDocumentString(`
     query Me {
   me {

@@ -66,7 +66,8 @@ export async function verifyRoute(deps: AppDeps, request: RestRequest): Promise<
   const input = parseBody(request);
   if ("code" in input) return refuse(request, input, request.method === "POST" ? undefined : { allow: "POST" });
   // The caller: the same context and rule as the GraphQL mutation (a signed-in
-  // user or a secret key; which keys it may verify is decided per key).
+  // user, a secret key or a platform key with keys:verify; which keys it may
+  // verify is decided per key).
   const ctx = await buildContext(deps, request.headers, request.meta);
   const caller = verifierCaller(ctx);
   if (!caller.ok) return refuse(request, caller.error);
@@ -79,5 +80,8 @@ export async function verifyRoute(deps: AppDeps, request: RestRequest): Promise<
     verifiableBy(ctx),
     checked.value,
   );
+  if (ctx.principal.kind === "platform") {
+    deps.keys.usage.usePlatformKey(ctx.principal.key.id, "verify", outcome.code, ctx.now);
+  }
   return json(request, 200, verifyResultView(outcome));
 }

@@ -21,6 +21,7 @@ export const QUERY_RECIPES: Record<string, Recipe> = {
   apiKey: { args: async (w) => ({ id: w.liveKey.id }) },
   apiKeys: { args: async (w) => ({ workspaceId: w.workspace.id, environment: "LIVE" }) },
   auditEvents: { args: async (w) => ({ workspaceId: w.workspace.id }) },
+  platformKeys: { args: async () => ({}) },
 };
 
 export const MUTATION_RECIPES: Record<string, Recipe> = {
@@ -49,6 +50,8 @@ export const MUTATION_RECIPES: Record<string, Recipe> = {
   rollApiKey: { args: async (w) => input({ id: (await w.freshKey()).id, gracePeriodSeconds: 60 }) },
   revokeApiKey: { args: async (w) => input({ id: (await w.freshKey()).id, reason: "matrix" }) },
   verifyApiKey: { args: async (w) => input({ key: w.liveKey.secret }) },
+  createPlatformKey: { args: async () => input({ name: "matrix", scopes: ["keys:verify"] }) },
+  revokePlatformKey: { args: async (w) => input({ id: (await w.freshPlatformKey()).id, reason: "matrix" }) },
 };
 
 /** Values for required arguments of fields below the root (e.g. ApiKey.usage). */

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { KeywardClient } from "@keyward/sdk";
 import { WORKSPACE_SCOPES } from "../../../server/auth/permissions";
 import { createPlatformAdmin } from "../../../server/identity/accounts";
+import { createPlatformKey } from "../../../server/platform/lifecycle";
 import { PASSWORD, signUpUser, type TestApp, uniqueEmail } from "../app";
 
 // The callers of the authorization matrix and the objects they act on. Every
@@ -21,6 +22,7 @@ export const CALLERS = [
   "sk (no scope)",
   "pk",
   "sk (other ws)",
+  "platform key",
 ] as const;
 export type CallerName = (typeof CALLERS)[number];
 
@@ -37,6 +39,7 @@ export const CALLER_LEGEND: Record<CallerName, string> = {
   "sk (no scope)": "a LIVE secret key of the workspace holding no scope",
   pk: "a LIVE publishable key of the workspace (`keys:read`), sent from its allowed Origin",
   "sk (other ws)": "a LIVE secret key of another workspace holding every workspace scope",
+  "platform key": "a platform key (`kwp_…`) holding every platform scope: `keys:verify` and `workspaces:read`",
 };
 
 export const PK_ORIGIN = "https://app.example.com";
@@ -63,6 +66,8 @@ export interface World {
   freshUser(): Promise<{ id: string; email: string }>;
   /** Headers of a new session for a user caller (for signOut, which ends it). */
   freshHeaders(name: CallerName): Promise<Record<string, string>>;
+  /** A new platform key (made as the command line makes them), e.g. to revoke. */
+  freshPlatformKey(): Promise<{ id: string; secret: string }>;
 }
 
 // The matrix spends hundreds of requests per key; a refusal must be a rule, not a spent limit.
@@ -110,6 +115,16 @@ export async function buildWorld(app: TestApp): Promise<World> {
     },
   });
   const scoped = await mint(owner.client, workspace.id, [...WORKSPACE_SCOPES]);
+  const platformKey = async (scopes = ["keys:verify", "workspaces:read"]) => {
+    const made = await createPlatformKey(
+      app.db,
+      { type: "system", id: null, ip: null },
+      { name: "matrix", scopes },
+      app.clock.now,
+    );
+    if (!made.ok) throw new Error(`platform key: ${made.error.message}`);
+    return { id: made.value.platformKey.id, secret: made.value.secret };
+  };
   const callers: Record<CallerName, Caller> = {
     anonymous: { headers: {}, email: null },
     "bad token": { headers: bearer(`kws_${"x".repeat(43)}`), email: null },
@@ -126,6 +141,7 @@ export async function buildWorld(app: TestApp): Promise<World> {
       headers: bearer((await mint(other.client, otherWorkspace.id, [...WORKSPACE_SCOPES])).secret),
       email: null,
     },
+    "platform key": { headers: bearer((await platformKey()).secret), email: null },
   };
   const freshUser = async () => {
     const user = await signUpUser(app, "target");
@@ -144,6 +160,7 @@ export async function buildWorld(app: TestApp): Promise<World> {
       await owner.client.addMember({ input: { workspaceId: workspace.id, email: user.email, role: "MEMBER" } });
       return user;
     },
+    freshPlatformKey: () => platformKey(),
     freshHeaders: async (name) => {
       const { email, headers } = callers[name];
       if (!email) return headers;
