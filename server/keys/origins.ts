@@ -47,10 +47,10 @@ export function normaliseOrigin(value: string): OriginCheck {
 
 /** Does a browser's Origin header match an allowlist entry? */
 export function originAllowed(allowed: readonly string[], origin: string | null): boolean {
-  if (!origin) return false;
   let url: URL;
   try {
-    url = new URL(origin);
+    // No Origin header (null) is refused like a garbage one: URL("") throws.
+    url = new URL(origin ?? "");
   } catch {
     return false;
   }

@@ -35,6 +35,13 @@ describe("key-rule refusals say what and where", () => {
     });
   });
 
+  it("only the key itself is held to the self-change rule: a person editing the key is not, whatever their id", () => {
+    const person: KeyManager = { ...keyCaller, actor: { type: "user", id: "key-1", ip: null } };
+    expect(checkSelfChange(person, { id: "key-1" }, ["scopes", "rateLimit", "expiresAt"])).toBeNull();
+    expect(checkSelfChange(keyCaller, { id: "key-2" }, ["scopes"])).toBeNull();
+    expect(checkSelfChange(keyCaller, { id: "key-1" }, ["name", "metadata"])).toBeNull();
+  });
+
   it("a publishable key asking for a write scope", () => {
     expect(shape("PUBLISHABLE", { scopes: ["keys:write"], allowedOrigins: ["https://a.example"] })).toEqual({
       code: "validation_failed",
