@@ -3,6 +3,7 @@ import type { Context } from "../context";
 import { apiError } from "../errors";
 import type { User, Workspace } from "../generated/prisma/client";
 import { requireApiKey, requireWorkspace, signedInUser, verifierCaller, type WorkspaceRef } from "./access";
+import { requireAudience, requireAudienceWriter } from "./audience-access";
 import type { Permission } from "./permissions";
 
 // The permission tree. Deny is the fallback: a type or field added to the schema
@@ -35,6 +36,18 @@ const inWorkspace = (permission: Permission, refOf: (args: Record<string, unknow
 const onApiKey = (permission: Permission, idOf: (args: Record<string, unknown>) => string | null) =>
   rule({ cache: "no_cache" })(async (_parent, args: Record<string, unknown>, ctx: Context) => {
     const access = await requireApiKey(ctx, idOf(args) ?? "", permission);
+    return access.ok ? true : apiError(access.error);
+  });
+
+const audienceWriter = (refOf: (args: Record<string, unknown>) => WorkspaceRef) =>
+  rule({ cache: "no_cache" })(async (_parent, args: Record<string, unknown>, ctx: Context) => {
+    const access = await requireAudienceWriter(ctx, refOf(args));
+    return access.ok ? true : apiError(access.error);
+  });
+
+const onAudience = (idOf: (args: Record<string, unknown>) => string | null) =>
+  rule({ cache: "no_cache" })(async (_parent, args: Record<string, unknown>, ctx: Context) => {
+    const access = await requireAudience(ctx, idOf(args) ?? "");
     return access.ok ? true : apiError(access.error);
   });
 
@@ -76,6 +89,7 @@ export const RULES = {
     auditEvents: inWorkspace("audit:read", byWorkspaceIdArg),
     apiKey: onApiKey("keys:read", idArg),
     apiKeys: inWorkspace("keys:read", byWorkspaceIdArg),
+    audiences: inWorkspace("workspace:read", byWorkspaceIdArg),
   },
   Mutation: {
     signUp: allow,
@@ -92,6 +106,10 @@ export const RULES = {
     setKeysEnabled: inWorkspace("keys:write", byInputWorkspaceId),
     // Which keys the caller may verify is decided per key, inside the answer (not_found).
     verifyApiKey: userOrSecretKey,
+    createAudience: audienceWriter(byInputWorkspaceId),
+    renameAudience: onAudience(inputId),
+    deleteAudience: onAudience(inputId),
+    setRequireAudienceToken: audienceWriter(byInputWorkspaceId),
   },
   User: { "*": allow, memberships: isSelf },
   Workspace: { "*": allow, members: onParentWorkspace("members:read") },
@@ -109,6 +127,7 @@ export const RULES = {
   RateLimitState: allow,
   VerifyResult: allow,
   KeyUsage: allow,
+  Audience: allow,
 };
 
 export const permissions = shield(RULES, {

@@ -14,6 +14,17 @@ export interface WorkspaceState {
   id: string;
   slug: string;
   keysEnabled: boolean;
+  requireAudienceToken: boolean;
+}
+
+/**
+ * A cache kept beside this one (server/audience/cache.ts) that must forget what
+ * it holds exactly when this one does: every invalidation reaches it too.
+ */
+export interface CacheFollower {
+  invalidateKeys(hashes: readonly string[]): void;
+  invalidateWorkspace(id: string): void;
+  clear(): void;
 }
 
 export interface CacheStats {
@@ -28,9 +39,14 @@ export class KeyCache {
   private readonly unknown = new LRUCache<string, true>({ max: 50_000, ttl: 30_000 });
   private readonly workspaces = new LRUCache<string, WorkspaceState>({ max: 50_000, ttl: 10 * 60_000 });
   private epoch = 0;
+  private readonly followers: CacheFollower[] = [];
   readonly stats: CacheStats = { hits: 0, misses: 0, negativeHits: 0, dbLookups: 0 };
 
   constructor(private readonly db: Db) {}
+
+  follow(follower: CacheFollower): void {
+    this.followers.push(follower);
+  }
 
   /** The key when this process holds it, without a promise: the warm path's lookup. */
   cachedKey(hash: string): ApiKey | undefined {
@@ -72,7 +88,7 @@ export class KeyCache {
     this.stats.dbLookups++;
     const row = await this.db.workspace.findUnique({
       where: { id },
-      select: { id: true, slug: true, keysEnabled: true },
+      select: { id: true, slug: true, keysEnabled: true, requireAudienceToken: true },
     });
     if (row && epoch === this.epoch) this.workspaces.set(id, row);
     return row;
@@ -84,11 +100,13 @@ export class KeyCache {
       this.keys.delete(hash);
       this.unknown.delete(hash);
     }
+    for (const follower of this.followers) follower.invalidateKeys(hashes);
   }
 
   invalidateWorkspace(id: string): void {
     this.epoch++;
     this.workspaces.delete(id);
+    for (const follower of this.followers) follower.invalidateWorkspace(id);
   }
 
   /** After a gap in invalidation messages (a lost connection), trust nothing cached. */
@@ -97,5 +115,6 @@ export class KeyCache {
     this.keys.clear();
     this.unknown.clear();
     this.workspaces.clear();
+    for (const follower of this.followers) follower.clear();
   }
 }
