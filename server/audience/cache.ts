@@ -19,6 +19,11 @@ import type { AudienceTree } from "./tree";
 // lost invalidation channel drops everything. The epoch keeps a load that read
 // the database before such a change from storing what it read.
 //
+// A token whose signature checked out is remembered with its claims, tied to the
+// very set of signers that checked it: a browser sends the same token with each
+// request for its lifetime, and an HMAC check is the dearest step of a warm
+// verification. Once that set is dropped, its remembered tokens count for nothing.
+//
 // The opened secrets live only here, as non-extractable CryptoKeys; nothing here
 // logs them.
 
@@ -31,17 +36,32 @@ export interface Signer {
   state: Pick<ApiKey, "revokedAt" | "expiresAt" | "graceUntil">;
 }
 
+/** The signing keys of one workspace and environment, as loaded together. */
+export interface SignerSet {
+  signers: readonly Signer[];
+}
+
+/** A token a signer of `set` signed, and the claims verification still checks at each use. */
+export interface VerifiedToken {
+  set: SignerSet;
+  signer: Signer;
+  audience: unknown;
+  exp: number;
+  nbf: number | undefined;
+}
+
 const TTL = 10 * 60_000;
 
 export class AudienceCache implements CacheFollower {
   private readonly trees = new LRUCache<string, AudienceTree>({ max: 10_000, ttl: TTL });
-  private readonly signerSets = new LRUCache<string, readonly Signer[]>({
+  private readonly signerSets = new LRUCache<string, SignerSet>({
     max: 20_000,
     ttl: TTL,
-    dispose: (signers, set) => {
+    dispose: ({ signers }, set) => {
       for (const signer of signers) if (this.setOfHash.get(signer.hash) === set) this.setOfHash.delete(signer.hash);
     },
   });
+  private readonly tokens = new LRUCache<string, VerifiedToken>({ max: 100_000, ttl: TTL });
   /** A signing key's hash → the set that lists it, so a key invalidation finds its set. */
   private readonly setOfHash = new Map<string, string>();
   private epoch = 0;
@@ -65,11 +85,21 @@ export class AudienceCache implements CacheFollower {
     return tree;
   }
 
-  cachedSigners(workspaceId: string, environment: Environment): readonly Signer[] | undefined {
+  cachedSigners(workspaceId: string, environment: Environment): SignerSet | undefined {
     return this.signerSets.get(`${workspaceId}:${environment}`);
   }
 
-  async signers(workspaceId: string, environment: Environment, now: Date): Promise<readonly Signer[]> {
+  /** A token checked before by this same set of signers (not by an older or another workspace's set). */
+  verified(token: string, set: SignerSet): VerifiedToken | undefined {
+    const known = this.tokens.get(token);
+    return known?.set === set ? known : undefined;
+  }
+
+  remember(token: string, verified: VerifiedToken): void {
+    this.tokens.set(token, verified);
+  }
+
+  async signers(workspaceId: string, environment: Environment, now: Date): Promise<SignerSet> {
     const set = `${workspaceId}:${environment}`;
     const cached = this.signerSets.get(set);
     if (cached) return cached;
@@ -97,11 +127,12 @@ export class AudienceCache implements CacheFollower {
       );
       signers.push({ keyId: id, hash, key, state });
     }
+    const loaded: SignerSet = { signers };
     if (epoch === this.epoch) {
-      this.signerSets.set(set, signers);
+      this.signerSets.set(set, loaded);
       for (const signer of signers) this.setOfHash.set(signer.hash, set);
     }
-    return signers;
+    return loaded;
   }
 
   invalidateKeys(hashes: readonly string[]): void {
@@ -123,5 +154,6 @@ export class AudienceCache implements CacheFollower {
     this.trees.clear();
     this.signerSets.clear();
     this.setOfHash.clear();
+    this.tokens.clear();
   }
 }

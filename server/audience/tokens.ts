@@ -2,7 +2,7 @@ import { decodeProtectedHeader, errors, jwtVerify } from "jose";
 import type { ApiKey } from "../generated/prisma/client";
 import { keyStatus } from "../keys/status";
 import type { AudienceTokens, AudienceVerdict } from "../keys/verify";
-import type { AudienceCache, Signer } from "./cache";
+import type { AudienceCache, Signer, VerifiedToken } from "./cache";
 
 // An audience token: a JWT the customer's backend signs (HS256) with one of its
 // secret keys that may sign, naming one audience of the workspace:
@@ -12,7 +12,9 @@ import type { AudienceCache, Signer } from "./cache";
 // when signed by a signing key of the publishable key's own workspace and
 // environment, unexpired (and past any nbf) within CLOCK_SKEW_SECONDS, and naming
 // a node of the workspace's tree. jose does the JWT work; every other algorithm,
-// `none` included, is refused before any key is tried.
+// `none` included, is refused before any key is tried. A token whose signature
+// checked out is remembered (audience/cache.ts), so its next uses only recheck
+// the signer's state, the time claims and the tree.
 
 export const CLOCK_SKEW_SECONDS = 30;
 const ALGORITHM = "HS256";
@@ -40,6 +42,12 @@ export async function checkAudienceToken(
   token: string,
   now: Date,
 ): Promise<AudienceVerdict> {
+  const set =
+    cache.cachedSigners(key.workspaceId, key.environment) ??
+    (await cache.signers(key.workspaceId, key.environment, now));
+  const known = cache.verified(token, set);
+  if (known && usable(known.signer, now)) return stillValid(cache, key.workspaceId, known, now);
+
   let header: ReturnType<typeof decodeProtectedHeader>;
   try {
     header = decodeProtectedHeader(token);
@@ -48,10 +56,7 @@ export async function checkAudienceToken(
   }
   if (header.alg !== ALGORITHM)
     return refuse(`Audience tokens are signed with ${ALGORITHM}; no other alg is accepted.`);
-  const all =
-    cache.cachedSigners(key.workspaceId, key.environment) ??
-    (await cache.signers(key.workspaceId, key.environment, now));
-  const candidates = all.filter(
+  const candidates = set.signers.filter(
     (signer) => usable(signer, now) && (header.kid === undefined || signer.keyId === header.kid),
   );
   for (const signer of candidates) {
@@ -62,7 +67,9 @@ export async function checkAudienceToken(
         clockTolerance: CLOCK_SKEW_SECONDS,
         currentDate: now,
       });
-      return await audienceOf(cache, key.workspaceId, payload.audience);
+      const verified = { set, signer, audience: payload.audience, exp: payload.exp as number, nbf: payload.nbf };
+      cache.remember(token, verified);
+      return await audienceOf(cache, key.workspaceId, verified.audience);
     } catch (error) {
       // Another signer may have made it; any other failure is final.
       if (error instanceof errors.JWSSignatureVerificationFailed) continue;
@@ -74,6 +81,16 @@ export async function checkAudienceToken(
       ? "The audience token's signature matches no signing key of this workspace and environment."
       : "The audience token's kid names no signing key of this workspace and environment that matches its signature.",
   );
+}
+
+/** A remembered token's time claims, checked as jose checks them (same skew), for this use. */
+function stillValid(cache: AudienceCache, workspaceId: string, known: VerifiedToken, now: Date) {
+  const at = Math.floor(now.getTime() / 1000);
+  if (known.exp <= at - CLOCK_SKEW_SECONDS) return refuse("The audience token has expired.");
+  if (known.nbf !== undefined && known.nbf > at + CLOCK_SKEW_SECONDS) {
+    return refuse("The audience token is not valid yet (nbf).");
+  }
+  return audienceOf(cache, workspaceId, known.audience);
 }
 
 async function audienceOf(cache: AudienceCache, workspaceId: string, claim: unknown): Promise<AudienceVerdict> {

@@ -63,6 +63,29 @@ describe("a warm verification with a token reads no database", () => {
   });
 });
 
+describe("a token verified once is remembered, never trusted beyond its claims", () => {
+  it.each(TRANSPORTS)("%s: a remembered token still expires at exp (with the 30 s skew)", async (transport) => {
+    const token = await sign(t.signer.secret, claims("enterprise_b", { exp: seconds(app, 100) }));
+    expect((await ask(token, transport)).code).toBe("VALID");
+    app.clock.advance(120_000);
+    expect((await ask(token, transport)).code).toBe("VALID");
+    app.clock.advance(20_000);
+    expect((await ask(token, transport)).code).toBe("invalid_audience_token");
+  });
+
+  it("a token remembered for one workspace's key proves nothing with another workspace's key", async () => {
+    const other = await seedAudienceTenant(app, "aud-life-other", [["enterprise_b", null]]);
+    const token = await sign(t.signer.secret, claims());
+    expect((await ask(token)).code).toBe("VALID");
+    const elsewhere = await verifyThrough(app, "verifyApiKey", {
+      key: other.pk.secret,
+      token,
+      verifier: other.owner.token,
+    });
+    expect(elsewhere.code).toBe("invalid_audience_token");
+  });
+});
+
 describe("rolling a signing key", () => {
   it.each(TRANSPORTS)(
     "%s: tokens of the old key pass during its grace, not after; the new key signs",

@@ -45,8 +45,22 @@ const claims = (audience: unknown = "enterprise_b", extra: Claims = {}): Claims 
 
 const json = (value: unknown) => base64url.encode(JSON.stringify(value));
 
+/** Why each attack is refused, as the answer's message says it. */
+const WHY = {
+  ALG: "signed with HS256; no other alg is accepted",
+  SIGNATURE: "signature matches no signing key of this workspace",
+  KID: "kid names no signing key of this workspace and environment",
+  EXPIRED: "has expired",
+  NBF: "not valid yet (nbf)",
+  EXP_MISSING: "exp claim is missing or invalid",
+  UNKNOWN: "names an audience this workspace does not have",
+  NO_AUDIENCE: "has no audience claim",
+  NOT_JWT: "not a signed JWT",
+};
+
 interface Attack {
   name: string;
+  why: string;
   token(): Promise<string>;
   /** The publishable key sent (default: workspace A's). */
   key?: () => string;
@@ -57,15 +71,22 @@ interface Attack {
 const ATTACKS: Attack[] = [
   {
     name: "alg none: an unsigned token claiming enterprise_b",
+    why: WHY.ALG,
     token: async () => new UnsecuredJWT(claims() as Record<string, unknown>).encode(),
   },
   {
     name: "alg none naming the signing key's kid, with an empty signature",
+    why: WHY.ALG,
     token: async () => `${json({ alg: "none", kid: a.signer.id })}.${json(claims())}.`,
   },
-  { name: "HS512 signed with the real signing secret", token: () => sign(a.signer.secret, claims(), { alg: "HS512" }) },
+  {
+    name: "HS512 signed with the real signing secret",
+    why: WHY.ALG,
+    token: () => sign(a.signer.secret, claims(), { alg: "HS512" }),
+  },
   {
     name: "RS256 signed with the attacker's own RSA key, naming the signing key's kid",
+    why: WHY.ALG,
     token: async () => {
       const { privateKey } = await generateKeyPair("RS256");
       return new SignJWT(claims() as Record<string, unknown>)
@@ -73,68 +94,93 @@ const ATTACKS: Attack[] = [
         .sign(privateKey);
     },
   },
-  { name: "HS256 signed with a made-up secret", token: () => sign(generateKey("SECRET", "LIVE"), claims()) },
+  {
+    name: "HS256 signed with a made-up secret",
+    why: WHY.SIGNATURE,
+    token: () => sign(generateKey("SECRET", "LIVE"), claims()),
+  },
   {
     name: "HS256 signed with a secret key of the workspace that may not sign",
+    why: WHY.SIGNATURE,
     token: () => sign(a.plain.secret, claims()),
   },
   {
     name: "HS256 signed with a non-signing key, naming that key's id as kid",
+    why: WHY.KID,
     token: () => sign(a.plain.secret, claims(), { kid: a.plain.id }),
   },
   {
     name: "the real signing secret, but a kid naming a key that does not sign",
+    why: WHY.KID,
     token: () => sign(a.signer.secret, claims(), { kid: a.plain.id }),
   },
   {
     name: "HS256 signed by another workspace's signing key",
+    why: WHY.KID,
     token: () => sign(b.signer.secret, claims(), { kid: b.signer.id }),
   },
   {
     name: "another workspace's signing key, naming this workspace's signing key as kid",
+    why: WHY.KID,
     token: () => sign(b.signer.secret, claims(), { kid: a.signer.id }),
   },
   {
     name: "signed by the workspace's TEST signing key, sent with a LIVE publishable key",
+    why: WHY.KID,
     token: () => sign(a.testSigner.secret, claims(), { kid: a.testSigner.id }),
   },
   {
     name: "a token workspace A signed, sent with workspace B's publishable key to B's verifier",
+    why: WHY.KID,
     token: () => sign(a.signer.secret, claims(), { kid: a.signer.id }),
     key: () => b.pk.secret,
     verifier: () => b.owner.token,
   },
   {
     name: "expired: exp 60 s ago, beyond the 30 s clock skew",
+    why: WHY.EXPIRED,
     token: () => sign(a.signer.secret, claims("enterprise_b", { exp: seconds(app, -60) })),
   },
   {
     name: "not yet valid: nbf 120 s ahead",
+    why: WHY.NBF,
     token: () => sign(a.signer.secret, claims("enterprise_b", { nbf: seconds(app, 120) })),
   },
   {
     name: "no exp: a token that would never expire",
+    why: WHY.EXP_MISSING,
     token: () => sign(a.signer.secret, { audience: "enterprise_b", iat: seconds(app) }),
   },
   {
     name: "unknown audience: correctly signed, naming an audience the workspace does not have",
+    why: WHY.UNKNOWN,
     token: () => sign(a.signer.secret, claims("enterprise_z")),
   },
   {
     name: "another workspace's audience: correctly signed, naming one only B has",
+    why: WHY.UNKNOWN,
     token: () => sign(a.signer.secret, claims("beta_only")),
   },
-  { name: "an audience claim that is not a string", token: () => sign(a.signer.secret, claims(["enterprise_b"])) },
-  { name: "no audience claim", token: () => sign(a.signer.secret, { exp: seconds(app, 600) }) },
+  {
+    name: "an audience claim that is not a string",
+    why: WHY.NO_AUDIENCE,
+    token: () => sign(a.signer.secret, claims(["enterprise_b"])),
+  },
+  { name: "no audience claim", why: WHY.NO_AUDIENCE, token: () => sign(a.signer.secret, { exp: seconds(app, 600) }) },
   {
     name: "a payload edited after signing (enterprise → team_1)",
+    why: WHY.SIGNATURE,
     token: async () => {
       const [header, , signature] = (await sign(a.signer.secret, claims("enterprise"))).split(".");
       return `${header}.${json(claims("team_1"))}.${signature}`;
     },
   },
-  { name: "a raw audience value sent as the token, unsigned", token: async () => "enterprise_b" },
-  { name: "a raw audience claim in base64url, unsigned", token: async () => json({ audience: "enterprise_b" }) },
+  { name: "a raw audience value sent as the token, unsigned", why: WHY.NOT_JWT, token: async () => "enterprise_b" },
+  {
+    name: "a raw audience claim in base64url, unsigned",
+    why: WHY.NOT_JWT,
+    token: async () => json({ audience: "enterprise_b" }),
+  },
 ];
 
 describe.each(TRANSPORTS)("%s", (transport) => {
@@ -164,6 +210,7 @@ describe.each(TRANSPORTS)("%s", (transport) => {
       });
       expect(answer).toEqual({
         code: "invalid_audience_token",
+        message: expect.stringContaining(attack.why),
         status: refusedStatus,
         audience: null,
         audiencePath: null,

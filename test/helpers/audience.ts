@@ -31,6 +31,8 @@ export type Transport = (typeof TRANSPORTS)[number];
 export interface Answer {
   /** VALID or the refusal's code. */
   code: string;
+  /** Why, in words. */
+  message: string;
   /** The HTTP status (200 for every verifyApiKey and POST /v1/keys/verify answer). */
   status: number;
   audience: string | null;
@@ -49,6 +51,7 @@ interface Asked {
 
 interface VerifyBody {
   code: string;
+  message: string;
   audience: string | null;
   audiencePath: string[] | null;
 }
@@ -58,8 +61,8 @@ export async function verifyThrough(app: TestApp, transport: Transport, asked: A
   const none = { audience: null, path: null };
   if (transport === "verifyApiKey") {
     const { verifyApiKey } = await app.client(verifier).verifyApiKey({ input: { key, token, origin } });
-    const { code, audience, audiencePath } = verifyApiKey;
-    return { code, status: 200, audience, audiencePath, headers: none };
+    const { code, message, audience, audiencePath } = verifyApiKey;
+    return { code, message, status: 200, audience, audiencePath, headers: none };
   }
   if (transport === "POST /v1/keys/verify") {
     const response = await app.fetch("/v1/keys/verify", {
@@ -73,8 +76,11 @@ export async function verifyThrough(app: TestApp, transport: Transport, asked: A
   const headers: Record<string, string> = { "x-api-key": key, origin };
   if (token !== undefined) headers["x-keyward-audience-token"] = token;
   const response = await app.fetch("/v1/authorize", { headers });
-  const body = (await response.json()) as VerifyBody | { error: { code: string } };
-  const answer = "error" in body ? { code: body.error.code, audience: null, audiencePath: null } : pick(body);
+  const body = (await response.json()) as VerifyBody | { error: { code: string; message: string } };
+  const answer =
+    "error" in body
+      ? { code: body.error.code, message: body.error.message, audience: null, audiencePath: null }
+      : pick(body);
   return {
     ...answer,
     status: response.status,
@@ -85,7 +91,7 @@ export async function verifyThrough(app: TestApp, transport: Transport, asked: A
   };
 }
 
-const pick = ({ code, audience, audiencePath }: VerifyBody) => ({ code, audience, audiencePath });
+const pick = ({ code, message, audience, audiencePath }: VerifyBody) => ({ code, message, audience, audiencePath });
 
 export interface MadeKey {
   id: string;
