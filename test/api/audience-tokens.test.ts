@@ -5,12 +5,14 @@ import { startTestApp, type TestApp } from "../helpers/app";
 import {
   type AudienceTenant,
   type Claims,
+  ORIGIN,
   seconds,
   seedAudienceTenant,
   sign,
   TRANSPORTS,
   verifyThrough,
 } from "../helpers/audience";
+import { expectCode } from "../helpers/expect-error";
 
 // A publishable key sent with an audience token, on every verification path:
 // GraphQL's verifyApiKey, POST /v1/keys/verify and GET /v1/authorize. Each
@@ -266,5 +268,28 @@ describe.each(TRANSPORTS)("%s with requireAudienceToken", (transport) => {
       await set(false);
     }
     expect(await ask(a.pk.secret)).toMatchObject({ code: "VALID", audience: null });
+  });
+});
+
+describe("a token too long to be one (over 4,096 characters)", () => {
+  it("is validation_failed naming the token, on all three paths, before any signature work", async () => {
+    const token = `${await sign(a.signer.secret, claims())}${"A".repeat(4096)}`;
+    const graphql = await expectCode(
+      a.owner.client.verifyApiKey({ input: { key: a.pk.secret, token, origin: ORIGIN } }),
+      "validation_failed",
+    );
+    expect(graphql.field).toBe("token");
+    const rest = await app.fetch("/v1/keys/verify", {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${a.owner.token}` },
+      body: JSON.stringify({ key: a.pk.secret, token, origin: ORIGIN }),
+    });
+    expect(rest.status).toBe(400);
+    expect(((await rest.json()) as { error: { field: string } }).error.field).toBe("token");
+    const gateway = await app.fetch("/v1/authorize", {
+      headers: { "x-api-key": a.pk.secret, origin: ORIGIN, "x-keyward-audience-token": token },
+    });
+    expect(gateway.status).toBe(400);
+    expect(((await gateway.json()) as { error: { field: string } }).error.field).toBe("X-Keyward-Audience-Token");
   });
 });
