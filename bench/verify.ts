@@ -3,16 +3,19 @@
 // default, as `npm start` does), drives both servers with autocannon (64
 // connections; 80% valid, 10% revoked, 10% malformed keys) and prints req/s,
 // p50, p99, RSS and the ratio to the floor — for the SDK's GraphQL document, an
-// ad-hoc one, POST /v1/keys/verify and the forward-auth GET /v1/authorize.
+// ad-hoc one, POST /v1/keys/verify, the forward-auth GET /v1/authorize, and a
+// publishable key sent with an audience token (the SDK's document, HS256 checked).
 import { fork } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
+import { SignJWT } from "jose";
 import { VerifyApiKeyDocument } from "../sdk/src/generated/graphql";
 import { openDatabase } from "../server/db";
 import { generateKey, hashKey, keyStart } from "../server/keys/format";
+import { createSecretBox } from "../server/keys/secret-box";
 import { migrate } from "../server/migrations";
 import { freePort, startServer } from "../test/helpers/processes";
 
@@ -36,9 +39,65 @@ interface Seeded {
   valid: string[];
   revoked: string[];
   hashes: [string, { id: string; revoked: boolean }][];
+  /** A publishable key and tokens for it, signed by a signing key of the same workspace. */
+  audience: { publishable: string; tokens: string[] };
 }
 
-async function seed(dataDir: string): Promise<Seeded> {
+const WIDGET_ORIGIN = "https://chat.example.com";
+
+/** A tree of two, a signing key (sealed under the server's master key), a publishable key and 200 tokens. */
+async function seedAudience(
+  db: Awaited<ReturnType<typeof openDatabase>>["prisma"],
+  workspaceId: string,
+  masterKey: string,
+): Promise<Seeded["audience"]> {
+  const root = await db.audience.create({ data: { workspaceId, name: "enterprise" } });
+  await db.audience.create({ data: { workspaceId, name: "enterprise_b", parentId: root.id } });
+  const signer = generateKey("SECRET", "LIVE");
+  const publishable = generateKey("PUBLISHABLE", "LIVE");
+  const common = {
+    workspaceId,
+    environment: "LIVE" as const,
+    rateLimitLimit: 1_000_000_000,
+    rateLimitWindowSeconds: 3600,
+  };
+  const signing = await db.apiKey.create({
+    data: {
+      ...common,
+      type: "SECRET",
+      name: "signer",
+      hash: hashKey(signer),
+      start: keyStart(signer),
+      scopes: [],
+      canSignTokens: true,
+      sealedSecret: createSecretBox(Buffer.from(masterKey, "base64")).seal(signer),
+    },
+  });
+  await db.apiKey.create({
+    data: {
+      ...common,
+      type: "PUBLISHABLE",
+      name: "widget",
+      hash: hashKey(publishable),
+      start: keyStart(publishable),
+      scopes: ["keys:read"],
+      allowedOrigins: [WIDGET_ORIGIN],
+    },
+  });
+  const secret = new TextEncoder().encode(signer);
+  const tokens = await Promise.all(
+    Array.from({ length: 200 }, (_, i) =>
+      new SignJWT({ audience: i % 2 ? "enterprise_b" : "enterprise", n: i })
+        .setProtectedHeader({ alg: "HS256", typ: "JWT", ...(i % 4 === 0 ? {} : { kid: signing.id }) })
+        .setIssuedAt()
+        .setExpirationTime("2h")
+        .sign(secret),
+    ),
+  );
+  return { publishable, tokens };
+}
+
+async function seed(dataDir: string, masterKey: string): Promise<Seeded> {
   const database = await openDatabase({ dataDir });
   await migrate(database);
   const db = database.prisma;
@@ -76,10 +135,11 @@ async function seed(dataDir: string): Promise<Seeded> {
       batch.map((r) => r[4]),
     );
   }
+  const audience = await seedAudience(db, workspace.id, masterKey);
   const count = await db.apiKey.count();
   await database.close();
   console.log(`seeded ${count} keys`);
-  return { verifier, valid, revoked, hashes };
+  return { verifier, valid, revoked, hashes, audience };
 }
 
 /** The keys of the mix, in order: 80% valid (2,000 distinct), 10% revoked, 10% malformed. */
@@ -120,6 +180,19 @@ const restVerify = (keys: string[], token: string): Shape => ({
   each: keys.map((key) => ({ body: JSON.stringify({ key }) })),
 });
 
+// A chat widget's publishable key with its backend's token, verified by the SDK's document.
+const withTokens = ({ publishable, tokens }: Seeded["audience"], token: string): Shape => ({
+  path: "/graphql",
+  method: "POST",
+  headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+  each: tokens.map((signed) => ({
+    body: JSON.stringify({
+      query: QUERY,
+      variables: { input: { key: publishable, token: signed, origin: WIDGET_ORIGIN } },
+    }),
+  })),
+});
+
 // What a gateway sends: the customer's key, no verifier.
 const authorize = (keys: string[]): Shape => ({
   path: "/v1/authorize",
@@ -127,6 +200,17 @@ const authorize = (keys: string[]): Shape => ({
   headers: {},
   each: keys.map((key) => ({ headers: { "x-api-key": key } })),
 });
+
+/** The audience path is only a figure if its answers are what it claims: VALID, with the audience's path. */
+async function expectAudience(url: string, shape: Shape): Promise<void> {
+  for (const one of shape.each.slice(0, 4)) {
+    const response = await fetch(`${url}${shape.path}`, { method: "POST", headers: shape.headers, body: one.body });
+    const { data } = (await response.json()) as { data?: { verifyApiKey: { code: string; audiencePath: string[] } } };
+    if (data?.verifyApiKey.code !== "VALID" || !data.verifyApiKey.audiencePath.includes("enterprise")) {
+      throw new Error(`the audience path answers ${JSON.stringify(data)}`);
+    }
+  }
+}
 
 interface Figures {
   rps: number;
@@ -205,13 +289,15 @@ function serverPid(leader: number | undefined): number | undefined {
 async function main() {
   const dataDir = mkdtempSync(path.join(tmpdir(), "keyward-bench-"));
   try {
-    const seeded = await seed(dataDir);
+    const masterKey = randomBytes(32).toString("base64");
+    const seeded = await seed(dataDir, masterKey);
     const keys = mix(seeded);
     const payloads = graphql(keys, QUERY, seeded.verifier);
     const adHoc = graphql(keys, AD_HOC, seeded.verifier);
     const apollo = graphql(keys, APOLLO, seeded.verifier);
     const rest = restVerify(keys, seeded.verifier);
     const gateway = authorize(keys);
+    const audienced = withTokens(seeded.audience, seeded.verifier);
 
     const hashesFile = path.join(dataDir, "hashes.json");
     writeFileSync(hashesFile, JSON.stringify(seeded.hashes));
@@ -225,7 +311,7 @@ async function main() {
 
     const keyward = await startServer({
       KEYWARD_DATA_DIR: dataDir,
-      KEYWARD_MASTER_KEY: randomBytes(32).toString("base64"),
+      KEYWARD_MASTER_KEY: masterKey,
       NODE_ENV: "production",
       LOG_LEVEL: "warn",
     });
@@ -238,6 +324,8 @@ async function main() {
       await drive(keywardTarget, apollo, { seconds: 1 });
       await drive(keywardTarget, rest, { seconds: 2 });
       await drive(keywardTarget, gateway, { seconds: 2 });
+      await drive(keywardTarget, audienced, { seconds: 2 });
+      await expectAudience(keyward.url, audienced);
       await drive(floorTarget, payloads, { seconds: 3 });
 
       const floorFigures = await drive(floorTarget, payloads, { seconds: SECONDS });
@@ -247,6 +335,7 @@ async function main() {
       const apolloFigures = await drive(keywardTarget, apollo, { seconds: SECONDS });
       const restFigures = await drive(keywardTarget, rest, { seconds: SECONDS });
       const gatewayFigures = await drive(keywardTarget, gateway, { seconds: SECONDS });
+      const audienceFigures = await drive(keywardTarget, audienced, { seconds: SECONDS });
       const few = { seconds: Math.ceil(SECONDS / 2), connections: FEW_CONNECTIONS };
       const floorFew = await drive(floorTarget, payloads, few);
       const keywardFew = await drive(keywardTarget, payloads, few);
@@ -265,6 +354,13 @@ async function main() {
       console.log(row("GraphQL, Apollo-style", apolloFigures, "target ≥ 35%, p99 ≤ 2×"));
       console.log(row("POST /v1/keys/verify", restFigures, "target ≥ 60%"));
       console.log(row("GET /v1/authorize", gatewayFigures, "target ≥ 60% (revoked and malformed are its non-2xx)"));
+      console.log(
+        row(
+          "GraphQL, pk + audience",
+          audienceFigures,
+          "every answer VALID; 200 tokens, each HMAC-checked (jose) on first sight",
+        ),
+      );
       console.log(`keyward RSS ${rss} MB after the SDK run`);
       console.log(`\nthe same mix with ${FEW_CONNECTIONS} connections, ${few.seconds} s each`);
       console.log(row("floor", floorFew));

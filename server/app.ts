@@ -1,4 +1,6 @@
 import type { Logger } from "pino";
+import { AudienceCache } from "./audience/cache";
+import { audienceTokens } from "./audience/tokens";
 import type { Config } from "./config";
 import type { AppDeps, Clock, KeyServices } from "./context";
 import { type Database, openDatabase } from "./db";
@@ -42,14 +44,18 @@ export async function createApp(options: {
   // Other instances share PostgreSQL; the embedded database has only this process.
   const bus = config.databaseUrl ? await postgresBus(config.databaseUrl, cache, logger) : localBus(cache);
   const redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : null;
+  const box = createSecretBox(loadMasterKey(config));
+  // Signing keys and audience trees, forgotten whenever the key cache forgets.
+  const audiences = new AudienceCache(database.prisma, box, logger);
+  cache.follow(audiences);
   const keys: KeyServices = {
     cache,
     bus,
     limits: new RateLimits(redis),
     usage: new UsageRecorder(database.prisma),
+    audiences: audienceTokens(audiences),
   };
   keys.usage.start();
-  const box = createSecretBox(loadMasterKey(config));
   const deps: AppDeps = {
     config,
     db: database.prisma,

@@ -8,6 +8,7 @@ import type { InvalidationBus } from "./keys/invalidation";
 import type { RateLimits } from "./keys/ratelimit";
 import type { SecretBox } from "./keys/secret-box";
 import type { UsageRecorder } from "./keys/usage";
+import type { AudienceTokens } from "./keys/verify";
 import { createLoaders, type Loaders } from "./loaders";
 
 export type Clock = () => Date;
@@ -28,6 +29,8 @@ export interface KeyServices {
   bus: InvalidationBus;
   limits: RateLimits;
   usage: UsageRecorder;
+  /** Audience tokens sent with verified keys (server/audience/). */
+  audiences: AudienceTokens;
 }
 
 export interface Context {

@@ -29,7 +29,8 @@ export const catalog = {
   invalid_audience_token: {
     status: 401,
     title: "Invalid audience token",
-    description: "The audience token has a bad signature, has expired, or names an unknown audience.",
+    description:
+      "The audience token sent with the key was refused: it is not a JWT signed with HS256 (`none` and every other `alg` are refused), no signing key (`canSignTokens`) of the key's own workspace and environment made its signature, it has no `exp`, it is expired or not yet valid (`nbf`) beyond 30 seconds of clock skew, or its `audience` claim names no audience of the workspace. `verifyApiKey` and `POST /v1/keys/verify` answer it as `valid: false`; `/v1/authorize` answers 401.",
   },
   insufficient_permissions: {
     status: 403,
@@ -70,7 +71,8 @@ export const catalog = {
   audience_token_required: {
     status: 403,
     title: "Audience token required",
-    description: "This workspace requires publishable keys to come with a signed audience token.",
+    description:
+      "The workspace has `requireAudienceToken` on, and a publishable key came without an audience token. Send the token your backend signed with the key (`token` in `verifyApiKey` and `POST /v1/keys/verify`, `X-Keyward-Audience-Token` on `/v1/authorize`).",
   },
   service_inactive: {
     status: 402,

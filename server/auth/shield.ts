@@ -11,6 +11,7 @@ import {
   type WorkspaceRef,
   workspaceReader,
 } from "./access";
+import { requireAudience, requireAudienceWriter } from "./audience-access";
 import type { Permission } from "./permissions";
 
 // The permission tree. Deny is the fallback: a type or field added to the schema
@@ -57,6 +58,18 @@ const onApiKey = (permission: Permission, idOf: (args: Record<string, unknown>) 
     return access.ok ? true : apiError(access.error);
   });
 
+const audienceWriter = (refOf: (args: Record<string, unknown>) => WorkspaceRef) =>
+  rule({ cache: "no_cache" })(async (_parent, args: Record<string, unknown>, ctx: Context) => {
+    const access = await requireAudienceWriter(ctx, refOf(args));
+    return access.ok ? true : apiError(access.error);
+  });
+
+const onAudience = (idOf: (args: Record<string, unknown>) => string | null) =>
+  rule({ cache: "no_cache" })(async (_parent, args: Record<string, unknown>, ctx: Context) => {
+    const access = await requireAudience(ctx, idOf(args) ?? "");
+    return access.ok ? true : apiError(access.error);
+  });
+
 const onParentWorkspace = (permission: Permission) =>
   rule({ cache: "no_cache" })(async (parent: Workspace, _args, ctx: Context) => {
     const access = await requireWorkspace(ctx, { id: parent.id }, permission);
@@ -97,6 +110,7 @@ export const RULES = {
     apiKey: onApiKey("keys:read", idArg),
     apiKeys: inWorkspace("keys:read", byWorkspaceIdArg),
     platformKeys: platformAdminReads,
+    audiences: inWorkspace("workspace:read", byWorkspaceIdArg),
   },
   Mutation: {
     signUp: allow,
@@ -115,6 +129,10 @@ export const RULES = {
     verifyApiKey: userOrSecretKey,
     createPlatformKey: platformAdminWrites,
     revokePlatformKey: platformAdminWrites,
+    createAudience: audienceWriter(byInputWorkspaceId),
+    renameAudience: onAudience(inputId),
+    deleteAudience: onAudience(inputId),
+    setRequireAudienceToken: audienceWriter(byInputWorkspaceId),
   },
   User: { "*": allow, memberships: isSelf },
   Workspace: { "*": allow, members: onParentWorkspace("members:read") },
@@ -137,6 +155,7 @@ export const RULES = {
   PlatformKeyEdge: allow,
   CreatedPlatformKey: allow,
   PlatformKeyUsage: allow,
+  Audience: allow,
 };
 
 export const permissions = shield(RULES, {

@@ -23,6 +23,7 @@ export const SDK_VERIFY_API_KEY = `
       resetAt
     }
     audience
+    audiencePath
     deploymentVersion
   }
 }

@@ -17,6 +17,17 @@ export interface WorkspaceState {
   id: string;
   slug: string;
   keysEnabled: boolean;
+  requireAudienceToken: boolean;
+}
+
+/**
+ * A cache kept beside this one (server/audience/cache.ts) that must forget what
+ * it holds exactly when this one does: every invalidation reaches it too.
+ */
+export interface CacheFollower {
+  invalidateKeys(hashes: readonly string[]): void;
+  invalidateWorkspace(id: string): void;
+  clear(): void;
 }
 
 export interface CacheStats {
@@ -32,9 +43,14 @@ export class KeyCache {
   private readonly workspaces = new LRUCache<string, WorkspaceState>({ max: 50_000, ttl: 10 * 60_000 });
   private readonly platformKeys = new LRUCache<string, PlatformKey>({ max: 10_000, ttl: 10 * 60_000 });
   private epoch = 0;
+  private readonly followers: CacheFollower[] = [];
   readonly stats: CacheStats = { hits: 0, misses: 0, negativeHits: 0, dbLookups: 0 };
 
   constructor(private readonly db: Db) {}
+
+  follow(follower: CacheFollower): void {
+    this.followers.push(follower);
+  }
 
   /** The key when this process holds it, without a promise: the warm path's lookup. */
   cachedKey(hash: string): ApiKey | undefined {
@@ -97,7 +113,7 @@ export class KeyCache {
     this.stats.dbLookups++;
     const row = await this.db.workspace.findUnique({
       where: { id },
-      select: { id: true, slug: true, keysEnabled: true },
+      select: { id: true, slug: true, keysEnabled: true, requireAudienceToken: true },
     });
     if (row && epoch === this.epoch) this.workspaces.set(id, row);
     return row;
@@ -110,11 +126,13 @@ export class KeyCache {
       this.platformKeys.delete(hash);
       this.unknown.delete(hash);
     }
+    for (const follower of this.followers) follower.invalidateKeys(hashes);
   }
 
   invalidateWorkspace(id: string): void {
     this.epoch++;
     this.workspaces.delete(id);
+    for (const follower of this.followers) follower.invalidateWorkspace(id);
   }
 
   /** After a gap in invalidation messages (a lost connection), trust nothing cached. */
@@ -124,5 +142,6 @@ export class KeyCache {
     this.platformKeys.clear();
     this.unknown.clear();
     this.workspaces.clear();
+    for (const follower of this.followers) follower.clear();
   }
 }

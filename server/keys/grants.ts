@@ -19,6 +19,8 @@ export interface KeyManager {
   grantsServiceScopes: boolean;
   /** Set for key callers: their own rate limit, which no key they touch may exceed. */
   rate: Limit | null;
+  /** Users with keys:write, or a key that signs audience tokens itself: may make signing keys. */
+  signsTokens: boolean;
 }
 
 export interface KeySettings {

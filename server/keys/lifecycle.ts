@@ -28,6 +28,8 @@ import {
 } from "./input";
 import { announce } from "./invalidation";
 import { effectiveScopes } from "./scopes";
+import type { SecretBox } from "./secret-box";
+import { checkSigningGrant, checkSigningRoom, signingChange } from "./signing";
 import { keyStatus } from "./status";
 
 export type { KeyManager } from "./grants";
@@ -56,6 +58,7 @@ const createSchema = (now: Date) =>
     expiresAt: future(now).nullish(),
     rateLimit: rateLimitSchema.nullish(),
     metadata: metadataSchema.nullish(),
+    canSignTokens: z.boolean().nullish(),
   });
 
 const updateSchema = (now: Date) =>
@@ -67,6 +70,7 @@ const updateSchema = (now: Date) =>
     expiresAt: future(now).nullish(),
     rateLimit: rateLimitSchema.nullish(),
     metadata: metadataSchema.nullish(),
+    canSignTokens: z.boolean().nullish(),
   });
 
 const failed = (failure: Failure): { ok: false; error: Failure } => ({ ok: false, error: failure });
@@ -77,11 +81,20 @@ const auditData = (key: ApiKey) => ({
   environment: key.environment,
   start: key.start,
   scopes: key.scopes,
+  canSignTokens: key.canSignTokens,
 });
 
-async function insertKey(tx: Tx, data: Omit<Prisma.ApiKeyUncheckedCreateInput, "hash" | "start">): Promise<CreatedKey> {
+async function insertKey(
+  tx: Tx,
+  data: Omit<Prisma.ApiKeyUncheckedCreateInput, "hash" | "start" | "sealedSecret">,
+  box: SecretBox,
+): Promise<CreatedKey> {
   const secret = generateKey(data.type, data.environment);
-  const apiKey = await tx.apiKey.create({ data: { ...data, hash: hashKey(secret), start: keyStart(secret) } });
+  // A signing key keeps its value sealed: verifying a token's signature needs it (keys/signing.ts).
+  const sealedSecret = data.canSignTokens ? box.seal(secret) : null;
+  const apiKey = await tx.apiKey.create({
+    data: { ...data, hash: hashKey(secret), start: keyStart(secret), sealedSecret },
+  });
   return { apiKey, secret };
 }
 
@@ -89,30 +102,44 @@ function creator(caller: KeyManager) {
   return caller.actor.type === "user" ? { createdById: caller.actor.id } : { createdByKeyId: caller.actor.id };
 }
 
-export async function createApiKey(tx: Tx, caller: KeyManager, input: unknown, now: Date): Promise<Result<CreatedKey>> {
+export async function createApiKey(
+  tx: Tx,
+  caller: KeyManager,
+  input: unknown,
+  now: Date,
+  box: SecretBox,
+): Promise<Result<CreatedKey>> {
   const valid = validate(createSchema(now), input);
   if (!valid.ok) return valid;
   const v = valid.value;
+  const canSignTokens = v.canSignTokens ?? false;
   const refused =
     checkEnvironment(caller, v.environment) ??
     checkGrant(caller, v.scopes) ??
     checkRate(caller, v.rateLimit ?? DEFAULT_RATE_LIMITS[v.type]) ??
-    checkShape(v);
+    checkShape(v) ??
+    checkSigningGrant(caller, { type: v.type, canSignTokens }) ??
+    (canSignTokens ? await checkSigningRoom(tx, caller.workspaceId, v.environment, now) : null);
   if (refused) return failed(refused);
-  const created = await insertKey(tx, {
-    workspaceId: caller.workspaceId,
-    environment: v.environment,
-    type: v.type,
-    name: v.name,
-    scopes: v.scopes,
-    allowedOrigins: v.allowedOrigins,
-    allowedIps: v.allowedIps,
-    expiresAt: v.expiresAt ?? null,
-    rateLimitLimit: v.rateLimit?.limit ?? null,
-    rateLimitWindowSeconds: v.rateLimit?.windowSeconds ?? null,
-    metadata: (v.metadata ?? {}) as Prisma.InputJsonObject,
-    ...creator(caller),
-  });
+  const created = await insertKey(
+    tx,
+    {
+      workspaceId: caller.workspaceId,
+      environment: v.environment,
+      type: v.type,
+      name: v.name,
+      scopes: v.scopes,
+      allowedOrigins: v.allowedOrigins,
+      allowedIps: v.allowedIps,
+      expiresAt: v.expiresAt ?? null,
+      rateLimitLimit: v.rateLimit?.limit ?? null,
+      rateLimitWindowSeconds: v.rateLimit?.windowSeconds ?? null,
+      metadata: (v.metadata ?? {}) as Prisma.InputJsonObject,
+      canSignTokens,
+      ...creator(caller),
+    },
+    box,
+  );
   await recordAudit(
     tx,
     caller.actor,
@@ -127,6 +154,8 @@ export async function createApiKey(tx: Tx, caller: KeyManager, input: unknown, n
   );
   // The new key's hash may sit in a negative cache from an earlier probe.
   await announce(tx, { kind: "keys", hashes: [created.apiKey.hash] });
+  // A new signer: the workspace's cached signing keys are stale (server/audience/cache.ts).
+  if (canSignTokens) await announce(tx, { kind: "workspace", id: caller.workspaceId });
   return ok(created);
 }
 
@@ -156,7 +185,10 @@ export async function updateApiKey(
     (v.rateLimit ? checkRate(caller, v.rateLimit) : null) ??
     checkShape(next);
   if (refused) return failed(refused);
+  const signing = signingChange(key, v.canSignTokens);
+  if ("code" in signing) return failed(signing);
   const data: Prisma.ApiKeyUpdateInput = {
+    ...signing,
     ...(v.name != null ? { name: v.name } : {}),
     ...(v.scopes ? { scopes: v.scopes } : {}),
     ...(v.allowedOrigins ? { allowedOrigins: v.allowedOrigins } : {}),
@@ -191,6 +223,7 @@ export async function rollApiKey(
   key: ApiKey,
   input: { gracePeriodSeconds: number },
   now: Date,
+  box: SecretBox,
 ): Promise<Result<CreatedKey>> {
   const grace = input.gracePeriodSeconds;
   if (!Number.isInteger(grace) || grace < 0 || grace > MAX_GRACE_SECONDS) {
@@ -214,25 +247,32 @@ export async function rollApiKey(
   }
   const scopes = effectiveScopes(key);
   const refused =
-    checkEnvironment(caller, key.environment) ?? checkGrant(caller, scopes) ?? checkRate(caller, effectiveLimit(key));
+    checkEnvironment(caller, key.environment) ??
+    checkGrant(caller, scopes) ??
+    checkRate(caller, effectiveLimit(key)) ??
+    checkSigningGrant(caller, key);
   if (refused) return failed(refused);
-  const created = await insertKey(tx, {
-    workspaceId: key.workspaceId,
-    environment: key.environment,
-    type: key.type,
-    name: key.name,
-    scopes,
-    allowedOrigins: key.allowedOrigins,
-    allowedIps: key.allowedIps,
-    serviceId: key.serviceId,
-    expiresAt: key.expiresAt,
-    rateLimitLimit: key.rateLimitLimit,
-    rateLimitWindowSeconds: key.rateLimitWindowSeconds,
-    metadata: key.metadata as Prisma.InputJsonValue,
-    canSignTokens: key.canSignTokens,
-    rolledFromId: key.id,
-    ...creator(caller),
-  });
+  const created = await insertKey(
+    tx,
+    {
+      workspaceId: key.workspaceId,
+      environment: key.environment,
+      type: key.type,
+      name: key.name,
+      scopes,
+      allowedOrigins: key.allowedOrigins,
+      allowedIps: key.allowedIps,
+      serviceId: key.serviceId,
+      expiresAt: key.expiresAt,
+      rateLimitLimit: key.rateLimitLimit,
+      rateLimitWindowSeconds: key.rateLimitWindowSeconds,
+      metadata: key.metadata as Prisma.InputJsonValue,
+      canSignTokens: key.canSignTokens,
+      rolledFromId: key.id,
+      ...creator(caller),
+    },
+    box,
+  );
   const graceUntil = new Date(now.getTime() + grace * 1000);
   await tx.apiKey.update({ where: { id: key.id }, data: { graceUntil } });
   await recordAudit(
@@ -253,6 +293,8 @@ export async function rollApiKey(
     now,
   );
   await announce(tx, { kind: "keys", hashes: [key.hash, created.apiKey.hash] });
+  // The successor signs too, with its own secret; the old key signs until its grace ends.
+  if (key.canSignTokens) await announce(tx, { kind: "workspace", id: key.workspaceId });
   return ok(created);
 }
 
@@ -271,7 +313,8 @@ export async function revokeApiKey(
     // Conditional update: of two concurrent revokes, exactly one wins.
     const { count } = await tx.apiKey.updateMany({
       where: { id: key.id, revokedAt: null },
-      data: { revokedAt: now, revokedReason: reason.value ?? null },
+      // A revoked key never signs again: its sealed copy goes with it.
+      data: { revokedAt: now, revokedReason: reason.value ?? null, sealedSecret: null },
     });
     if (count === 0) return fail("validation_failed", "id: this key is already revoked", "id");
     await recordAudit(

@@ -10,20 +10,31 @@ import type { UsageRecorder } from "./usage";
 
 // verifyApiKey's engine. The order of checks is the contract:
 // format and checksum (no I/O) → lookup → may the caller see it → revoked →
-// workspace switch → expired (incl. roll grace) → origin / IP → scopes → rate limit.
-// A warm verification reads only the in-memory cache.
+// workspace switch → expired (incl. roll grace) → origin / IP → audience token →
+// scopes → rate limit. A warm verification reads only the in-memory caches.
 
 export interface VerifyRequest {
   key: string;
   requiredScopes: readonly string[];
   origin: string | null;
   ip: string | null;
+  /** An audience token sent with the key (server/audience/tokens.ts); null when none was. */
+  token: string | null;
+}
+
+/** The audience a token names, with its path to the root; or why the token is refused. */
+export type AudienceVerdict = { ok: true; audience: string; path: readonly string[] } | { ok: false; message: string };
+
+/** Checks an audience token against the verified key's workspace and environment. */
+export interface AudienceTokens {
+  check(key: ApiKey, token: string, now: Date): Promise<AudienceVerdict>;
 }
 
 export interface VerifyDeps {
   cache: KeyCache;
   limits: RateLimits;
   usage: UsageRecorder;
+  audiences: AudienceTokens;
   now: Date;
 }
 
@@ -33,10 +44,12 @@ export interface VerifyInput {
   requiredScopes?: readonly string[] | null;
   origin?: string | null;
   ip?: string | null;
+  token?: string | null;
 }
 
 const MAX_KEY_INPUT = 512;
 export const MAX_REQUIRED_SCOPES = 100;
+export const MAX_TOKEN_LENGTH = 4096;
 
 /** The limits every transport applies before verifying; the failure names `requiredScopes`. */
 export function verifyRequest(input: VerifyInput): Result<VerifyRequest> {
@@ -44,12 +57,17 @@ export function verifyRequest(input: VerifyInput): Result<VerifyRequest> {
   if (requiredScopes.length > MAX_REQUIRED_SCOPES) {
     return fail("validation_failed", `requiredScopes: at most ${MAX_REQUIRED_SCOPES}`, "requiredScopes");
   }
+  if (input.token && input.token.length > MAX_TOKEN_LENGTH) {
+    return fail("validation_failed", `token: at most ${MAX_TOKEN_LENGTH} characters`, "token");
+  }
   return ok({
     // A 10 KB "key" is refused by length without being hashed whole.
     key: input.key.slice(0, MAX_KEY_INPUT),
     requiredScopes,
     origin: input.origin ?? null,
     ip: input.ip ?? null,
+    // An empty token is no token (an empty header, say).
+    token: input.token || null,
   });
 }
 
@@ -62,9 +80,13 @@ export interface VerifyOutcome {
   key: ApiKey | null;
   workspace: WorkspaceState | null;
   ratelimit: RateDecision | null;
+  /** The audience a valid token named, with its path to the root. */
+  audience: { name: string; path: readonly string[] } | null;
 }
 
 const NOT_FOUND = "No such API key is visible to you.";
+const AUDIENCE_REQUIRED =
+  "This workspace requires publishable keys to come with an audience token signed by one of its secret keys.";
 
 // Module-level rather than closures inside verifyKey: this runs on every
 // verification, and a closure per call is garbage per call.
@@ -74,7 +96,7 @@ function refuse(
   key: ApiKey | null = null,
   workspace: WorkspaceState | null = null,
 ): VerifyOutcome {
-  return { code, message, key, workspace, ratelimit: null };
+  return { code, message, key, workspace, ratelimit: null, audience: null };
 }
 
 /** Counts the outcome for the key's usage, then returns it. */
@@ -103,6 +125,14 @@ export async function verifyKey(
     ip: request.ip,
   });
   if (refused) return counted(deps, key, refuse(refused.code, refused.message, key, workspace));
+  let audience: VerifyOutcome["audience"] = null;
+  if (request.token !== null) {
+    const verdict = await deps.audiences.check(key, request.token, deps.now);
+    if (!verdict.ok) return counted(deps, key, refuse("invalid_audience_token", verdict.message, key, workspace));
+    audience = { name: verdict.audience, path: verdict.path };
+  } else if (key.type === "PUBLISHABLE" && workspace.requireAudienceToken) {
+    return counted(deps, key, refuse("audience_token_required", AUDIENCE_REQUIRED, key, workspace));
+  }
   const held = effectiveScopes(key);
   const missing = request.requiredScopes.find((scope) => !holdsScope(held, scope));
   if (missing) {
@@ -117,11 +147,12 @@ export async function verifyKey(
       key,
       workspace,
       ratelimit,
+      audience: null,
     });
   }
   // Only a successful verification counts as a use.
   deps.usage.touch(key.id, deps.now);
-  return counted(deps, key, { code: "VALID", message: "The key is valid.", key, workspace, ratelimit });
+  return counted(deps, key, { code: "VALID", message: "The key is valid.", key, workspace, ratelimit, audience });
 }
 
 /** The answer about one key as plain data: the GraphQL `VerifyResult` and the JSON of `POST /v1/keys/verify`. */
@@ -137,11 +168,12 @@ export interface VerifyResultView {
   expiresAt: Date | null;
   metadata: ApiKey["metadata"] | null;
   ratelimit: { limit: number; remaining: number; resetAt: Date } | null;
-  audience: null;
+  audience: string | null;
+  audiencePath: readonly string[] | null;
   deploymentVersion: null;
 }
 
-export function verifyResultView({ code, message, key, ratelimit }: VerifyOutcome): VerifyResultView {
+export function verifyResultView({ code, message, key, ratelimit, audience }: VerifyOutcome): VerifyResultView {
   return {
     valid: code === "VALID",
     code,
@@ -154,8 +186,9 @@ export function verifyResultView({ code, message, key, ratelimit }: VerifyOutcom
     expiresAt: key?.expiresAt ?? null,
     metadata: key?.metadata ?? null,
     ratelimit: ratelimit && { limit: ratelimit.limit, remaining: ratelimit.remaining, resetAt: ratelimit.resetAt },
-    // Reserved for audience tokens and deployments.
-    audience: null,
+    audience: audience?.name ?? null,
+    audiencePath: audience?.path ?? null,
+    // Reserved for deployments.
     deploymentVersion: null,
   };
 }

@@ -17,6 +17,8 @@ const keyFields = {
   origins: "Publishable keys (required): exact origins like https://app.example.com, or https://*.example.com.",
   ips: "Secret keys: CIDR blocks like 203.0.113.0/24; empty allows any address.",
   metadata: `A JSON object of your own, up to ${METADATA_MAX_BYTES} bytes.`,
+  signs:
+    "Secret keys only: the key may sign audience tokens (HS256) for this workspace's publishable keys. Set at creation only; Keyward then keeps the key sealed under its master key.",
 };
 
 export const CreateApiKeyInput = builder.inputType("CreateApiKeyInput", {
@@ -34,6 +36,7 @@ export const CreateApiKeyInput = builder.inputType("CreateApiKeyInput", {
       description: "Override the default (secret 1000/h, publishable 100/h).",
     }),
     metadata: t.field({ type: "JSON", description: keyFields.metadata }),
+    canSignTokens: t.boolean({ description: keyFields.signs }),
   }),
 });
 
@@ -48,6 +51,9 @@ export const UpdateApiKeyInput = builder.inputType("UpdateApiKeyInput", {
     expiresAt: t.field({ type: "DateTime" }),
     rateLimit: t.field({ type: RateLimitInput }),
     metadata: t.field({ type: "JSON", description: keyFields.metadata }),
+    canSignTokens: t.boolean({
+      description: "false stops the key signing audience tokens (and drops its sealed copy); true is refused.",
+    }),
   }),
 });
 

@@ -89,7 +89,9 @@ ApiKeyRef.implement({
       resolve: (k) => effectiveLimit(k),
     }),
     rolledFromId: t.exposeID("rolledFromId", { nullable: true }),
-    canSignTokens: t.exposeBoolean("canSignTokens"),
+    canSignTokens: t.exposeBoolean("canSignTokens", {
+      description: "Whether the key signs audience tokens (set when it was created, or carried over by a roll).",
+    }),
     workspace: t.field({
       type: WorkspaceRef,
       resolve: async (k, _args, ctx): Promise<Workspace> => {
@@ -128,6 +130,7 @@ function keyManager(caller: WorkspaceCaller): KeyManager {
     environment: caller.environment,
     grantsServiceScopes: caller.user !== null && roleAllows(caller.role, "keys:write"),
     rate: caller.key ? effectiveLimit(caller.key) : null,
+    signsTokens: caller.key ? caller.key.canSignTokens : true,
   };
 }
 
@@ -231,11 +234,12 @@ builder.mutationFields((t) => ({
       const caller = unwrap(await requireWorkspace(ctx, { id: String(input.workspaceId) }, "keys:write"));
       const manager = keyManager(caller);
       const created = await mintOnce(ctx, caller, "createApiKey", input, (tx) =>
-        createApiKey(tx, manager, input, ctx.now),
+        createApiKey(tx, manager, input, ctx.now, ctx.box),
       );
       // The new key's hash may sit in this instance's negative cache from an earlier probe;
       // other instances hear of it from the transaction (keys/invalidation.ts).
       ctx.keys.bus.invalidate({ kind: "keys", hashes: [created.apiKey.hash] });
+      if (created.apiKey.canSignTokens) ctx.keys.bus.invalidate({ kind: "workspace", id: caller.workspace.id });
       return created;
     },
   }),
@@ -260,10 +264,11 @@ builder.mutationFields((t) => ({
       const { caller, apiKey } = unwrap(await requireApiKey(ctx, String(input.id), "keys:write"));
       const manager = keyManager(caller);
       const rolled = await mintOnce(ctx, caller, "rollApiKey", input, (tx) =>
-        rollApiKey(tx, manager, apiKey, input, ctx.now),
+        rollApiKey(tx, manager, apiKey, input, ctx.now, ctx.box),
       );
       ctx.loaders.apiKey.clear(apiKey.id);
       ctx.keys.bus.invalidate({ kind: "keys", hashes: [apiKey.hash, rolled.apiKey.hash] });
+      if (rolled.apiKey.canSignTokens) ctx.keys.bus.invalidate({ kind: "workspace", id: apiKey.workspaceId });
       return rolled;
     },
   }),

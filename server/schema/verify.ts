@@ -41,7 +41,14 @@ const VerifyResultRef = builder.objectRef<VerifyResultView>("VerifyResult").impl
     expiresAt: t.expose("expiresAt", { type: "DateTime", nullable: true }),
     metadata: t.expose("metadata", { type: "JSON", nullable: true }),
     ratelimit: t.expose("ratelimit", { type: RateLimitStateRef, nullable: true }),
-    audience: t.string({ nullable: true, description: "Reserved for audience tokens.", resolve: () => null }),
+    audience: t.exposeString("audience", {
+      nullable: true,
+      description: "The audience a valid token named (see VerifyApiKeyInput.token); null without a token.",
+    }),
+    audiencePath: t.exposeStringList("audiencePath", {
+      nullable: true,
+      description: "That audience, then each of its ancestors up to the root, e.g. [enterprise_b, enterprise].",
+    }),
     deploymentVersion: t.int({ nullable: true, description: "Reserved for deployments.", resolve: () => null }),
   }),
 });
@@ -52,6 +59,10 @@ const VerifyApiKeyInput = builder.inputType("VerifyApiKeyInput", {
     requiredScopes: t.stringList({ description: "Scopes the key must hold for this request." }),
     origin: t.string({ description: "The browser Origin your customer's request came with (publishable keys)." }),
     ip: t.string({ description: "Your customer's IP address (secret keys with an IP allowlist)." }),
+    token: t.string({
+      description:
+        "An audience token sent with the key: a JWT signed (HS256) by a secret key of the same workspace and environment with canSignTokens, naming an audience. Required for publishable keys when the workspace has requireAudienceToken.",
+    }),
   }),
 });
 
@@ -64,7 +75,13 @@ builder.mutationField("verifyApiKey", (t) =>
     resolve: async (_root, { input }, ctx) => {
       const request = unwrap(verifyRequest(input));
       const outcome = await verifyKey(
-        { cache: ctx.keys.cache, limits: ctx.keys.limits, usage: ctx.keys.usage, now: ctx.now },
+        {
+          cache: ctx.keys.cache,
+          limits: ctx.keys.limits,
+          usage: ctx.keys.usage,
+          audiences: ctx.keys.audiences,
+          now: ctx.now,
+        },
         verifiableBy(ctx),
         request,
       );

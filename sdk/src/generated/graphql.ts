@@ -32,6 +32,8 @@ export type CreateApiKeyInput = {
   allowedIps?: Array<string> | null | undefined;
   /** Publishable keys (required): exact origins like https://app.example.com, or https://*.example.com. */
   allowedOrigins?: Array<string> | null | undefined;
+  /** Secret keys only: the key may sign audience tokens (HS256) for this workspace's publishable keys. Set at creation only; Keyward then keeps the key sealed under its master key. */
+  canSignTokens?: boolean | null | undefined;
   environment: Environment;
   /** Must be in the future; omit for no expiry. */
   expiresAt?: string | null | undefined;
@@ -44,6 +46,14 @@ export type CreateApiKeyInput = {
   /** keys:read, keys:write, keys:verify, members:read, members:write, workspace:read, workspace:write, audit:read, webhooks:write, or service.<slug>.<action>. You can grant only scopes you hold. Publishable keys: keys:read and service.<slug>.read only. */
   scopes?: Array<string> | null | undefined;
   type: ApiKeyType;
+  workspaceId: string;
+};
+
+export type CreateAudienceInput = {
+  /** 1 to 64 letters, digits, _ . or -, starting with a letter or digit; unique in the workspace. */
+  name: string;
+  /** The parent audience's name; omit for a root. At most 8 levels. */
+  parent?: string | null | undefined;
   workspaceId: string;
 };
 
@@ -61,6 +71,10 @@ export type CreateWorkspaceInput = {
   name: string;
   /** Unique, URL-safe name (3–40 of a-z, 0-9, -). */
   slug: string;
+};
+
+export type DeleteAudienceInput = {
+  id: string;
 };
 
 /** Test and live data never meet: a key sees only its own environment. */
@@ -92,6 +106,12 @@ export type RateLimitInput = {
 export type RemoveMemberInput = {
   userId: string;
   workspaceId: string;
+};
+
+export type RenameAudienceInput = {
+  id: string;
+  /** 1 to 64 letters, digits, _ . or -, starting with a letter or digit; unique in the workspace. Tokens naming the old name stop working. */
+  name: string;
 };
 
 export type RevokeApiKeyInput = {
@@ -129,6 +149,12 @@ export type SetKeysEnabledInput = {
   workspaceId: string;
 };
 
+export type SetRequireAudienceTokenInput = {
+  /** true: publishable keys verify only with an audience token. */
+  required: boolean;
+  workspaceId: string;
+};
+
 export type SignInInput = {
   email: string;
   password: string;
@@ -153,6 +179,8 @@ export type UpdateApiKeyInput = {
   allowedIps?: Array<string> | null | undefined;
   /** Publishable keys (required): exact origins like https://app.example.com, or https://*.example.com. */
   allowedOrigins?: Array<string> | null | undefined;
+  /** false stops the key signing audience tokens (and drops its sealed copy); true is refused. */
+  canSignTokens?: boolean | null | undefined;
   expiresAt?: string | null | undefined;
   id: string;
   /** A JSON object of your own, up to 4096 bytes. */
@@ -178,6 +206,8 @@ export type VerifyApiKeyInput = {
   origin?: string | null | undefined;
   /** Scopes the key must hold for this request. */
   requiredScopes?: Array<string> | null | undefined;
+  /** An audience token sent with the key: a JWT signed (HS256) by a secret key of the same workspace and environment with canSignTokens, naming an audience. Required for publishable keys when the workspace has requireAudienceToken. */
+  token?: string | null | undefined;
 };
 
 /** VALID, or the catalog code saying why the key was refused (see /docs/errors). */
@@ -263,6 +293,43 @@ export type SetKeysEnabledMutationVariables = Exact<{
 
 export type SetKeysEnabledMutation = { setKeysEnabled: { id: string, keysEnabled: boolean } };
 
+export type AudienceFieldsFragment = { id: string, name: string, parent: string | null, path: Array<string>, createdAt: string };
+
+export type AudiencesQueryVariables = Exact<{
+  workspaceId: string;
+}>;
+
+
+export type AudiencesQuery = { audiences: Array<{ id: string, name: string, parent: string | null, path: Array<string>, createdAt: string }> };
+
+export type CreateAudienceMutationVariables = Exact<{
+  input: CreateAudienceInput;
+}>;
+
+
+export type CreateAudienceMutation = { createAudience: { id: string, name: string, parent: string | null, path: Array<string>, createdAt: string } };
+
+export type RenameAudienceMutationVariables = Exact<{
+  input: RenameAudienceInput;
+}>;
+
+
+export type RenameAudienceMutation = { renameAudience: { id: string, name: string, parent: string | null, path: Array<string>, createdAt: string } };
+
+export type DeleteAudienceMutationVariables = Exact<{
+  input: DeleteAudienceInput;
+}>;
+
+
+export type DeleteAudienceMutation = { deleteAudience: { id: string, name: string, parent: string | null, path: Array<string>, createdAt: string } };
+
+export type SetRequireAudienceTokenMutationVariables = Exact<{
+  input: SetRequireAudienceTokenInput;
+}>;
+
+
+export type SetRequireAudienceTokenMutation = { setRequireAudienceToken: { id: string, requireAudienceToken: boolean } };
+
 export type AuditEventsQueryVariables = Exact<{
   workspaceId: string;
   first?: number | null | undefined;
@@ -339,7 +406,7 @@ export type VerifyApiKeyMutationVariables = Exact<{
 }>;
 
 
-export type VerifyApiKeyMutation = { verifyApiKey: { valid: boolean, code: VerifyCode, message: string, keyId: string | null, workspaceId: string | null, environment: Environment | null, type: ApiKeyType | null, scopes: Array<string> | null, expiresAt: string | null, metadata: unknown, audience: string | null, deploymentVersion: number | null, ratelimit: { limit: number, remaining: number, resetAt: string } | null } };
+export type VerifyApiKeyMutation = { verifyApiKey: { valid: boolean, code: VerifyCode, message: string, keyId: string | null, workspaceId: string | null, environment: Environment | null, type: ApiKeyType | null, scopes: Array<string> | null, expiresAt: string | null, metadata: unknown, audience: string | null, audiencePath: Array<string> | null, deploymentVersion: number | null, ratelimit: { limit: number, remaining: number, resetAt: string } | null } };
 
 export type ApiKeyUsageQueryVariables = Exact<{
   id: string;
@@ -350,7 +417,7 @@ export type ApiKeyUsageQueryVariables = Exact<{
 
 export type ApiKeyUsageQuery = { apiKey: { id: string, usage: Array<{ hour: string, outcome: VerifyCode, count: number }> } };
 
-export type WorkspaceFieldsFragment = { id: string, slug: string, name: string, keysEnabled: boolean, requireDeploy: boolean, status: WorkspaceStatus, createdAt: string, viewerRole: Role | null };
+export type WorkspaceFieldsFragment = { id: string, slug: string, name: string, keysEnabled: boolean, requireDeploy: boolean, requireAudienceToken: boolean, status: WorkspaceStatus, createdAt: string, viewerRole: Role | null };
 
 export type MembershipFieldsFragment = { id: string, role: Role, createdAt: string, user: { id: string, email: string, name: string } };
 
@@ -360,7 +427,7 @@ export type WorkspaceQueryVariables = Exact<{
 }>;
 
 
-export type WorkspaceQuery = { workspace: { id: string, slug: string, name: string, keysEnabled: boolean, requireDeploy: boolean, status: WorkspaceStatus, createdAt: string, viewerRole: Role | null } };
+export type WorkspaceQuery = { workspace: { id: string, slug: string, name: string, keysEnabled: boolean, requireDeploy: boolean, requireAudienceToken: boolean, status: WorkspaceStatus, createdAt: string, viewerRole: Role | null } };
 
 export type WorkspaceMembersQueryVariables = Exact<{
   id: string;
@@ -374,7 +441,7 @@ export type CreateWorkspaceMutationVariables = Exact<{
 }>;
 
 
-export type CreateWorkspaceMutation = { createWorkspace: { id: string, slug: string, name: string, keysEnabled: boolean, requireDeploy: boolean, status: WorkspaceStatus, createdAt: string, viewerRole: Role | null } };
+export type CreateWorkspaceMutation = { createWorkspace: { id: string, slug: string, name: string, keysEnabled: boolean, requireDeploy: boolean, requireAudienceToken: boolean, status: WorkspaceStatus, createdAt: string, viewerRole: Role | null } };
 
 export type AddMemberMutationVariables = Exact<{
   input: AddMemberInput;
@@ -441,6 +508,15 @@ export const ApiKeyFieldsFragmentDoc = new TypedDocumentString(`
   }
 }
     `, {"fragmentName":"ApiKeyFields"}) as unknown as TypedDocumentString<ApiKeyFieldsFragment, unknown>;
+export const AudienceFieldsFragmentDoc = new TypedDocumentString(`
+    fragment AudienceFields on Audience {
+  id
+  name
+  parent
+  path
+  createdAt
+}
+    `, {"fragmentName":"AudienceFields"}) as unknown as TypedDocumentString<AudienceFieldsFragment, unknown>;
 export const PlatformKeyFieldsFragmentDoc = new TypedDocumentString(`
     fragment PlatformKeyFields on PlatformKey {
   id
@@ -475,6 +551,7 @@ export const WorkspaceFieldsFragmentDoc = new TypedDocumentString(`
   name
   keysEnabled
   requireDeploy
+  requireAudienceToken
   status
   createdAt
   viewerRole
@@ -711,6 +788,66 @@ export const SetKeysEnabledDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<SetKeysEnabledMutation, SetKeysEnabledMutationVariables>;
+export const AudiencesDocument = new TypedDocumentString(`
+    query Audiences($workspaceId: ID!) {
+  audiences(workspaceId: $workspaceId) {
+    ...AudienceFields
+  }
+}
+    fragment AudienceFields on Audience {
+  id
+  name
+  parent
+  path
+  createdAt
+}`) as unknown as TypedDocumentString<AudiencesQuery, AudiencesQueryVariables>;
+export const CreateAudienceDocument = new TypedDocumentString(`
+    mutation CreateAudience($input: CreateAudienceInput!) {
+  createAudience(input: $input) {
+    ...AudienceFields
+  }
+}
+    fragment AudienceFields on Audience {
+  id
+  name
+  parent
+  path
+  createdAt
+}`) as unknown as TypedDocumentString<CreateAudienceMutation, CreateAudienceMutationVariables>;
+export const RenameAudienceDocument = new TypedDocumentString(`
+    mutation RenameAudience($input: RenameAudienceInput!) {
+  renameAudience(input: $input) {
+    ...AudienceFields
+  }
+}
+    fragment AudienceFields on Audience {
+  id
+  name
+  parent
+  path
+  createdAt
+}`) as unknown as TypedDocumentString<RenameAudienceMutation, RenameAudienceMutationVariables>;
+export const DeleteAudienceDocument = new TypedDocumentString(`
+    mutation DeleteAudience($input: DeleteAudienceInput!) {
+  deleteAudience(input: $input) {
+    ...AudienceFields
+  }
+}
+    fragment AudienceFields on Audience {
+  id
+  name
+  parent
+  path
+  createdAt
+}`) as unknown as TypedDocumentString<DeleteAudienceMutation, DeleteAudienceMutationVariables>;
+export const SetRequireAudienceTokenDocument = new TypedDocumentString(`
+    mutation SetRequireAudienceToken($input: SetRequireAudienceTokenInput!) {
+  setRequireAudienceToken(input: $input) {
+    id
+    requireAudienceToken
+  }
+}
+    `) as unknown as TypedDocumentString<SetRequireAudienceTokenMutation, SetRequireAudienceTokenMutationVariables>;
 export const AuditEventsDocument = new TypedDocumentString(`
     query AuditEvents($workspaceId: ID!, $first: Int, $after: String) {
   auditEvents(workspaceId: $workspaceId, first: $first, after: $after) {
@@ -911,6 +1048,7 @@ export const VerifyApiKeyDocument = new TypedDocumentString(`
       resetAt
     }
     audience
+    audiencePath
     deploymentVersion
   }
 }
@@ -939,6 +1077,7 @@ export const WorkspaceDocument = new TypedDocumentString(`
   name
   keysEnabled
   requireDeploy
+  requireAudienceToken
   status
   createdAt
   viewerRole
@@ -974,6 +1113,7 @@ export const CreateWorkspaceDocument = new TypedDocumentString(`
   name
   keysEnabled
   requireDeploy
+  requireAudienceToken
   status
   createdAt
   viewerRole

@@ -16,12 +16,19 @@ import { JSON_TYPE, type RestAnswer, type RestRequest, refuse } from "./answer";
 // - required scopes: `X-Keyward-Required-Scopes` and `?scopes=`, comma or space
 //   separated, all of them together (a client adding one only narrows access);
 // - origin: the Origin header; IP: the connection's peer address only, never
-//   X-Forwarded-For (behind a gateway that is the gateway's address).
+//   X-Forwarded-For (behind a gateway that is the gateway's address);
+// - audience token: `X-Keyward-Audience-Token` (server/audience/tokens.ts).
 // 200 carries the key's identity in X-Keyward-* headers; a refusal carries the
 // catalog status (401/403/429) and the JSON error body. Any method is answered
 // alike and no body is read: Envoy forwards the customer's method and path.
 
 export const SCOPES_HEADER = "x-keyward-required-scopes";
+export const TOKEN_HEADER = "x-keyward-audience-token";
+// verifyRequest's fields, as this route reads them.
+const FIELD_HEADERS: Record<string, string> = {
+  requiredScopes: "X-Keyward-Required-Scopes",
+  token: "X-Keyward-Audience-Token",
+};
 const SEPARATORS = /[\s,]+/;
 // The key is the credential: every key may be checked by whoever holds it.
 const ANYONE = () => true;
@@ -60,13 +67,20 @@ export async function authorizeRoute(deps: AppDeps, request: RestRequest): Promi
     requiredScopes: requiredScopes(request),
     origin: request.headers.get("origin"),
     ip: request.meta.ip,
+    token: request.headers.get(TOKEN_HEADER),
   });
   if (!checked.ok) {
-    const { code, message } = checked.error;
-    return refused(request, { code, message, field: "X-Keyward-Required-Scopes" });
+    const { code, message, field } = checked.error;
+    return refused(request, { code, message, field: FIELD_HEADERS[field ?? ""] ?? field });
   }
   const outcome = await verifyKey(
-    { cache: deps.keys.cache, limits: deps.keys.limits, usage: deps.keys.usage, now: deps.clock() },
+    {
+      cache: deps.keys.cache,
+      limits: deps.keys.limits,
+      usage: deps.keys.usage,
+      audiences: deps.keys.audiences,
+      now: deps.clock(),
+    },
     ANYONE,
     checked.value,
   );
@@ -74,7 +88,7 @@ export async function authorizeRoute(deps: AppDeps, request: RestRequest): Promi
   if (code === "VALID") {
     if (!apiKey || !ratelimit) throw new Error("a valid verification came without its key and rate limit");
     // One literal with every header: the hottest answer of this route.
-    return {
+    const answer: RestAnswer = {
       status: 200,
       headers: {
         "content-type": JSON_TYPE,
@@ -91,6 +105,11 @@ export async function authorizeRoute(deps: AppDeps, request: RestRequest): Promi
       },
       body: request.method === "HEAD" ? "" : JSON.stringify(verifyResultView(outcome)),
     };
+    if (outcome.audience) {
+      answer.headers["x-keyward-audience"] = outcome.audience.name;
+      answer.headers["x-keyward-audience-path"] = outcome.audience.path.join(",");
+    }
+    return answer;
   }
   // With no verifier there is no "not yours to verify": an unknown key is simply
   // not a credential, as on every other request made with it.

@@ -23,6 +23,7 @@ const Input = z.strictObject({
   requiredScopes: z.array(z.string("must be a string"), "must be an array of strings").nullish(),
   origin: optionalString,
   ip: optionalString,
+  token: optionalString,
 });
 
 const invalid = (field: string, message: string): Failure => ({
@@ -76,7 +77,13 @@ export async function verifyRoute(deps: AppDeps, request: RestRequest): Promise<
   // A use of the verifier key, but not one its own rate limit counts (as for verifyApiKey).
   if (ctx.principal.kind === "key") deps.keys.usage.touch(ctx.principal.key.id, ctx.now);
   const outcome = await verifyKey(
-    { cache: deps.keys.cache, limits: deps.keys.limits, usage: deps.keys.usage, now: ctx.now },
+    {
+      cache: deps.keys.cache,
+      limits: deps.keys.limits,
+      usage: deps.keys.usage,
+      audiences: deps.keys.audiences,
+      now: ctx.now,
+    },
     verifiableBy(ctx),
     checked.value,
   );

@@ -14,6 +14,15 @@ export interface Recipe {
 }
 
 const input = (value: Record<string, unknown>) => ({ input: value });
+const audienceName = () => `matrix-${randomUUID().slice(0, 8)}`;
+
+/** A new root audience of the workspace, made by its owner. */
+async function freshAudience(w: World): Promise<string> {
+  const { createAudience } = await w.owner.createAudience({
+    input: { workspaceId: w.workspace.id, name: audienceName() },
+  });
+  return createAudience.id;
+}
 
 export const QUERY_RECIPES: Record<string, Recipe> = {
   me: { args: async () => ({}) },
@@ -22,6 +31,7 @@ export const QUERY_RECIPES: Record<string, Recipe> = {
   apiKeys: { args: async (w) => ({ workspaceId: w.workspace.id, environment: "LIVE" }) },
   auditEvents: { args: async (w) => ({ workspaceId: w.workspace.id }) },
   platformKeys: { args: async () => ({}) },
+  audiences: { args: async (w) => ({ workspaceId: w.workspace.id }) },
 };
 
 export const MUTATION_RECIPES: Record<string, Recipe> = {
@@ -52,6 +62,10 @@ export const MUTATION_RECIPES: Record<string, Recipe> = {
   verifyApiKey: { args: async (w) => input({ key: w.liveKey.secret }) },
   createPlatformKey: { args: async () => input({ name: "matrix", scopes: ["keys:verify"] }) },
   revokePlatformKey: { args: async (w) => input({ id: (await w.freshPlatformKey()).id, reason: "matrix" }) },
+  createAudience: { args: async (w) => input({ workspaceId: w.workspace.id, name: audienceName() }) },
+  renameAudience: { args: async (w) => input({ id: await freshAudience(w), name: audienceName() }) },
+  deleteAudience: { args: async (w) => input({ id: await freshAudience(w) }) },
+  setRequireAudienceToken: { args: async (w) => input({ workspaceId: w.workspace.id, required: false }) },
 };
 
 /** Values for required arguments of fields below the root (e.g. ApiKey.usage). */
