@@ -58,7 +58,11 @@ export function createKeywardYoga(deps: AppDeps): KeywardYoga {
     context: async ({ request }) => {
       const meta = requestMeta(request);
       try {
-        return await buildContext(deps, request.headers, meta);
+        const context = await buildContext(deps, request.headers, meta);
+        // Envelop copies the context's own properties into its own object
+        // (Object.assign), which leaves behind the lazy getters on the context's
+        // prototype: without this, every rule or resolver reading ctx.loaders failed.
+        return { ...context, loaders: context.loaders, log: context.log };
       } catch (error) {
         // Yoga masks this for the caller; the cause is logged here with the request id.
         deps.logger.error({ err: error, requestId: meta.id }, "unexpected error");

@@ -357,3 +357,24 @@ describe("GraphiQL and introspection", () => {
     });
   });
 });
+
+describe("GET /graphql, which Yoga serves", () => {
+  it("runs queries whose rules and resolvers read the request's loaders (workspace, its keys and members)", async () => {
+    const owner = await signUpUser(app, "yoga-get");
+    const { createWorkspace } = await owner.client.createWorkspace({
+      input: { name: "Yoga GET", slug: `yoga-get-${process.pid}` },
+    });
+    const query = `query Get($id: ID!) {
+      workspace(id: $id) { slug members { role } }
+      apiKeys(workspaceId: $id, environment: LIVE) { totalCount }
+    }`;
+    const url = `/graphql?query=${encodeURIComponent(query)}&variables=${encodeURIComponent(JSON.stringify({ id: createWorkspace.id }))}`;
+    const response = await app.fetch(url, { headers: { authorization: `Bearer ${owner.token}` } });
+    expect({ status: response.status, body: await response.json() }).toEqual({
+      status: 200,
+      body: {
+        data: { workspace: { slug: createWorkspace.slug, members: [{ role: "OWNER" }] }, apiKeys: { totalCount: 0 } },
+      },
+    });
+  });
+});
