@@ -2,7 +2,14 @@ import { allow, deny, rule, shield } from "graphql-shield";
 import type { Context } from "../context";
 import { apiError } from "../errors";
 import type { User, Workspace } from "../generated/prisma/client";
-import { requireApiKey, requireWorkspace, signedInUser, verifierCaller, type WorkspaceRef } from "./access";
+import {
+  requireApiKey,
+  requireService,
+  requireWorkspace,
+  signedInUser,
+  verifierCaller,
+  type WorkspaceRef,
+} from "./access";
 import type { Permission } from "./permissions";
 
 // The permission tree. Deny is the fallback: a type or field added to the schema
@@ -35,6 +42,12 @@ const inWorkspace = (permission: Permission, refOf: (args: Record<string, unknow
 const onApiKey = (permission: Permission, idOf: (args: Record<string, unknown>) => string | null) =>
   rule({ cache: "no_cache" })(async (_parent, args: Record<string, unknown>, ctx: Context) => {
     const access = await requireApiKey(ctx, idOf(args) ?? "", permission);
+    return access.ok ? true : apiError(access.error);
+  });
+
+const onService = (permission: Permission, idOf: (args: Record<string, unknown>) => string | null) =>
+  rule({ cache: "no_cache" })(async (_parent, args: Record<string, unknown>, ctx: Context) => {
+    const access = await requireService(ctx, idOf(args) ?? "", permission);
     return access.ok ? true : apiError(access.error);
   });
 
@@ -76,6 +89,7 @@ export const RULES = {
     auditEvents: inWorkspace("audit:read", byWorkspaceIdArg),
     apiKey: onApiKey("keys:read", idArg),
     apiKeys: inWorkspace("keys:read", byWorkspaceIdArg),
+    services: inWorkspace("workspace:read", byWorkspaceIdArg),
   },
   Mutation: {
     signUp: allow,
@@ -92,6 +106,9 @@ export const RULES = {
     setKeysEnabled: inWorkspace("keys:write", byInputWorkspaceId),
     // Which keys the caller may verify is decided per key, inside the answer (not_found).
     verifyApiKey: userOrSecretKey,
+    // Members only (OWNER, ADMIN): the resolvers refuse keys, as for the key switch.
+    createService: inWorkspace("workspace:write", byInputWorkspaceId),
+    setServiceActive: onService("workspace:write", inputId),
   },
   User: { "*": allow, memberships: isSelf },
   Workspace: { "*": allow, members: onParentWorkspace("members:read") },
@@ -109,6 +126,7 @@ export const RULES = {
   RateLimitState: allow,
   VerifyResult: allow,
   KeyUsage: allow,
+  Service: allow,
 };
 
 export const permissions = shield(RULES, {

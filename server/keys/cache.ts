@@ -1,9 +1,10 @@
 import { LRUCache } from "lru-cache";
 import type { Db } from "../db";
 import type { ApiKey } from "../generated/prisma/client";
+import { type InactiveServices, NO_INACTIVE_SERVICES } from "./status";
 
-// Key records by hash, and workspace switches by id, so a warm verification
-// touches no database. Bounded, with bounded negative caching for unknown keys.
+// Key records by hash, and workspace and service switches by workspace id, so a
+// warm verification touches no database. Bounded, with bounded negative caching for unknown keys.
 //
 // Invalidation is synchronous in this process and precedes the mutation's
 // answer. The epoch guards the race where a lookup that read the database before
@@ -27,6 +28,7 @@ export class KeyCache {
   private readonly keys = new LRUCache<string, ApiKey>({ max: 200_000, ttl: 10 * 60_000 });
   private readonly unknown = new LRUCache<string, true>({ max: 50_000, ttl: 30_000 });
   private readonly workspaces = new LRUCache<string, WorkspaceState>({ max: 50_000, ttl: 10 * 60_000 });
+  private readonly services = new LRUCache<string, InactiveServices>({ max: 50_000, ttl: 10 * 60_000 });
   private epoch = 0;
   readonly stats: CacheStats = { hits: 0, misses: 0, negativeHits: 0, dbLookups: 0 };
 
@@ -42,6 +44,11 @@ export class KeyCache {
   /** The workspace's state when this process holds it. */
   cachedWorkspace(id: string): WorkspaceState | undefined {
     return this.workspaces.get(id);
+  }
+
+  /** The workspace's switched-off services when this process holds them. */
+  cachedInactiveServices(workspaceId: string): InactiveServices | undefined {
+    return this.services.get(workspaceId);
   }
 
   async keyByHash(hash: string): Promise<ApiKey | null> {
@@ -78,6 +85,23 @@ export class KeyCache {
     return row;
   }
 
+  /** Only the switched-off services are read: most workspaces have none, and unknown means on. */
+  async inactiveServices(workspaceId: string): Promise<InactiveServices> {
+    const cached = this.services.get(workspaceId);
+    if (cached) return cached;
+    const epoch = this.epoch;
+    this.stats.dbLookups++;
+    const rows = await this.db.service.findMany({
+      where: { workspaceId, active: false },
+      select: { id: true, slug: true },
+    });
+    const state: InactiveServices = rows.length
+      ? { byId: new Map(rows.map((row) => [row.id, row.slug])), slugs: new Set(rows.map((row) => row.slug)) }
+      : NO_INACTIVE_SERVICES;
+    if (epoch === this.epoch) this.services.set(workspaceId, state);
+    return state;
+  }
+
   invalidateKeys(hashes: readonly string[]): void {
     this.epoch++;
     for (const hash of hashes) {
@@ -86,9 +110,11 @@ export class KeyCache {
     }
   }
 
+  /** The workspace's switch or one of its services' switches changed. */
   invalidateWorkspace(id: string): void {
     this.epoch++;
     this.workspaces.delete(id);
+    this.services.delete(id);
   }
 
   /** After a gap in invalidation messages (a lost connection), trust nothing cached. */
@@ -97,5 +123,6 @@ export class KeyCache {
     this.keys.clear();
     this.unknown.clear();
     this.workspaces.clear();
+    this.services.clear();
   }
 }

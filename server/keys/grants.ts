@@ -19,6 +19,8 @@ export interface KeyManager {
   grantsServiceScopes: boolean;
   /** Set for key callers: their own rate limit, which no key they touch may exceed. */
   rate: Limit | null;
+  /** Set for a key caller bound to a service: the keys it makes are bound to it too. */
+  serviceId: string | null;
 }
 
 export interface KeySettings {

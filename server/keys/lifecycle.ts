@@ -28,6 +28,7 @@ import {
 } from "./input";
 import { announce } from "./invalidation";
 import { effectiveScopes } from "./scopes";
+import { checkServiceRefs, inheritedService } from "./service-refs";
 import { keyStatus } from "./status";
 
 export type { KeyManager } from "./grants";
@@ -56,6 +57,7 @@ const createSchema = (now: Date) =>
     expiresAt: future(now).nullish(),
     rateLimit: rateLimitSchema.nullish(),
     metadata: metadataSchema.nullish(),
+    serviceId: z.string().nullish(),
   });
 
 const updateSchema = (now: Date) =>
@@ -99,6 +101,10 @@ export async function createApiKey(tx: Tx, caller: KeyManager, input: unknown, n
     checkRate(caller, v.rateLimit ?? DEFAULT_RATE_LIMITS[v.type]) ??
     checkShape(v);
   if (refused) return failed(refused);
+  const service = inheritedService(caller, v.serviceId ?? null);
+  if ("code" in service) return failed(service);
+  const serviceRefused = await checkServiceRefs(tx, caller.workspaceId, { ...v, serviceId: service.serviceId });
+  if (serviceRefused) return failed(serviceRefused);
   const created = await insertKey(tx, {
     workspaceId: caller.workspaceId,
     environment: v.environment,
@@ -107,6 +113,7 @@ export async function createApiKey(tx: Tx, caller: KeyManager, input: unknown, n
     scopes: v.scopes,
     allowedOrigins: v.allowedOrigins,
     allowedIps: v.allowedIps,
+    serviceId: service.serviceId,
     expiresAt: v.expiresAt ?? null,
     rateLimitLimit: v.rateLimit?.limit ?? null,
     rateLimitWindowSeconds: v.rateLimit?.windowSeconds ?? null,
@@ -156,6 +163,10 @@ export async function updateApiKey(
     (v.rateLimit ? checkRate(caller, v.rateLimit) : null) ??
     checkShape(next);
   if (refused) return failed(refused);
+  if (v.scopes) {
+    const serviceRefused = await checkServiceRefs(db, key.workspaceId, { ...key, scopes: v.scopes });
+    if (serviceRefused) return failed(serviceRefused);
+  }
   const data: Prisma.ApiKeyUpdateInput = {
     ...(v.name != null ? { name: v.name } : {}),
     ...(v.scopes ? { scopes: v.scopes } : {}),

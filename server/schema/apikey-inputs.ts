@@ -34,6 +34,10 @@ export const CreateApiKeyInput = builder.inputType("CreateApiKeyInput", {
       description: "Override the default (secret 1000/h, publishable 100/h).",
     }),
     metadata: t.field({ type: "JSON", description: keyFields.metadata }),
+    serviceId: t.id({
+      description:
+        "Bind the key to one service of the workspace: it stops while the service is inactive, and its service scopes may name only that service. Required for a publishable key with service scopes. Fixed once created.",
+    }),
   }),
 });
 

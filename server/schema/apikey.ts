@@ -89,6 +89,10 @@ ApiKeyRef.implement({
       resolve: (k) => effectiveLimit(k),
     }),
     rolledFromId: t.exposeID("rolledFromId", { nullable: true }),
+    serviceId: t.exposeID("serviceId", {
+      nullable: true,
+      description: "The service the key is bound to: while it is inactive the key answers service_inactive (402).",
+    }),
     canSignTokens: t.exposeBoolean("canSignTokens"),
     workspace: t.field({
       type: WorkspaceRef,
@@ -119,7 +123,7 @@ const CreatedApiKey = builder.objectRef<CreatedKey>("CreatedApiKey").implement({
   }),
 });
 
-function keyManager(caller: WorkspaceCaller): KeyManager {
+export function keyManager(caller: WorkspaceCaller): KeyManager {
   return {
     actor: caller.actor,
     workspaceId: caller.workspace.id,
@@ -128,6 +132,7 @@ function keyManager(caller: WorkspaceCaller): KeyManager {
     environment: caller.environment,
     grantsServiceScopes: caller.user !== null && roleAllows(caller.role, "keys:write"),
     rate: caller.key ? effectiveLimit(caller.key) : null,
+    serviceId: caller.key?.serviceId ?? null,
   };
 }
 

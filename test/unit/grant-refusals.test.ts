@@ -13,6 +13,7 @@ const keyCaller: KeyManager = {
   environment: "LIVE",
   grantsServiceScopes: false,
   rate: { limit: 50, windowSeconds: 60 },
+  serviceId: null,
 };
 
 const shape = (type: "SECRET" | "PUBLISHABLE", over: Partial<Parameters<typeof checkShape>[0]> = {}) =>

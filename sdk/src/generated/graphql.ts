@@ -43,7 +43,17 @@ export type CreateApiKeyInput = {
   rateLimit?: RateLimitInput | null | undefined;
   /** keys:read, keys:write, keys:verify, members:read, members:write, workspace:read, workspace:write, audit:read, webhooks:write, or service.<slug>.<action>. You can grant only scopes you hold. Publishable keys: keys:read and service.<slug>.read only. */
   scopes?: Array<string> | null | undefined;
+  /** Bind the key to one service of the workspace: it stops while the service is inactive, and its service scopes may name only that service. Required for a publishable key with service scopes. Fixed once created. */
+  serviceId?: string | null | undefined;
   type: ApiKeyType;
+  workspaceId: string;
+};
+
+export type CreateServiceInput = {
+  /** Display name, up to 100 characters. */
+  name: string;
+  /** 1–40 of a-z, 0-9 and inner hyphens, unique in the workspace; fixed once created. */
+  slug: string;
   workspaceId: string;
 };
 
@@ -98,6 +108,12 @@ export type SetKeysEnabledInput = {
   /** false: no key of the workspace works until turned back on. */
   enabled: boolean;
   workspaceId: string;
+};
+
+export type SetServiceActiveInput = {
+  /** false: keys bound to it and verifications requiring its scopes fail until it is turned back on. */
+  active: boolean;
+  id: string;
 };
 
 export type SignInInput = {
@@ -178,14 +194,14 @@ export type WorkspaceStatus =
   | 'ACTIVE'
   | 'SUSPENDED';
 
-export type ApiKeyFieldsFragment = { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, rateLimit: { limit: number, windowSeconds: number } };
+export type ApiKeyFieldsFragment = { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, rateLimit: { limit: number, windowSeconds: number } };
 
 export type ApiKeyQueryVariables = Exact<{
   id: string;
 }>;
 
 
-export type ApiKeyQuery = { apiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, rateLimit: { limit: number, windowSeconds: number } } };
+export type ApiKeyQuery = { apiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, rateLimit: { limit: number, windowSeconds: number } } };
 
 export type ApiKeysQueryVariables = Exact<{
   workspaceId: string;
@@ -197,35 +213,35 @@ export type ApiKeysQueryVariables = Exact<{
 }>;
 
 
-export type ApiKeysQuery = { apiKeys: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, createdBy: { id: string, email: string } | null, workspace: { id: string, slug: string }, rateLimit: { limit: number, windowSeconds: number } } }> } };
+export type ApiKeysQuery = { apiKeys: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, createdBy: { id: string, email: string } | null, workspace: { id: string, slug: string }, rateLimit: { limit: number, windowSeconds: number } } }> } };
 
 export type CreateApiKeyMutationVariables = Exact<{
   input: CreateApiKeyInput;
 }>;
 
 
-export type CreateApiKeyMutation = { createApiKey: { secret: string, apiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, rateLimit: { limit: number, windowSeconds: number } } } };
+export type CreateApiKeyMutation = { createApiKey: { secret: string, apiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, rateLimit: { limit: number, windowSeconds: number } } } };
 
 export type UpdateApiKeyMutationVariables = Exact<{
   input: UpdateApiKeyInput;
 }>;
 
 
-export type UpdateApiKeyMutation = { updateApiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, rateLimit: { limit: number, windowSeconds: number } } };
+export type UpdateApiKeyMutation = { updateApiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, rateLimit: { limit: number, windowSeconds: number } } };
 
 export type RollApiKeyMutationVariables = Exact<{
   input: RollApiKeyInput;
 }>;
 
 
-export type RollApiKeyMutation = { rollApiKey: { secret: string, apiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, rateLimit: { limit: number, windowSeconds: number } } } };
+export type RollApiKeyMutation = { rollApiKey: { secret: string, apiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, rateLimit: { limit: number, windowSeconds: number } } } };
 
 export type RevokeApiKeyMutationVariables = Exact<{
   input: RevokeApiKeyInput;
 }>;
 
 
-export type RevokeApiKeyMutation = { revokeApiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, rateLimit: { limit: number, windowSeconds: number } } };
+export type RevokeApiKeyMutation = { revokeApiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, rateLimit: { limit: number, windowSeconds: number } } };
 
 export type SetKeysEnabledMutationVariables = Exact<{
   input: SetKeysEnabledInput;
@@ -242,6 +258,29 @@ export type AuditEventsQueryVariables = Exact<{
 
 
 export type AuditEventsQuery = { auditEvents: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, action: string, actorType: string, actorId: string | null, targetType: string, targetId: string | null, ip: string | null, data: unknown, createdAt: string, hash: string, prevHash: string } }> } };
+
+export type ServiceFieldsFragment = { id: string, slug: string, name: string, active: boolean, createdAt: string };
+
+export type ServicesQueryVariables = Exact<{
+  workspaceId: string;
+}>;
+
+
+export type ServicesQuery = { services: Array<{ id: string, slug: string, name: string, active: boolean, createdAt: string }> };
+
+export type CreateServiceMutationVariables = Exact<{
+  input: CreateServiceInput;
+}>;
+
+
+export type CreateServiceMutation = { createService: { id: string, slug: string, name: string, active: boolean, createdAt: string } };
+
+export type SetServiceActiveMutationVariables = Exact<{
+  input: SetServiceActiveInput;
+}>;
+
+
+export type SetServiceActiveMutation = { setServiceActive: { id: string, slug: string, name: string, active: boolean, createdAt: string } };
 
 export type UserFieldsFragment = { id: string, email: string, name: string, isPlatformAdmin: boolean, createdAt: string };
 
@@ -372,12 +411,22 @@ export const ApiKeyFieldsFragmentDoc = new TypedDocumentString(`
   metadata
   rolledFromId
   canSignTokens
+  serviceId
   rateLimit {
     limit
     windowSeconds
   }
 }
     `, {"fragmentName":"ApiKeyFields"}) as unknown as TypedDocumentString<ApiKeyFieldsFragment, unknown>;
+export const ServiceFieldsFragmentDoc = new TypedDocumentString(`
+    fragment ServiceFields on Service {
+  id
+  slug
+  name
+  active
+  createdAt
+}
+    `, {"fragmentName":"ServiceFields"}) as unknown as TypedDocumentString<ServiceFieldsFragment, unknown>;
 export const UserFieldsFragmentDoc = new TypedDocumentString(`
     fragment UserFields on User {
   id
@@ -436,6 +485,7 @@ export const ApiKeyDocument = new TypedDocumentString(`
   metadata
   rolledFromId
   canSignTokens
+  serviceId
   rateLimit {
     limit
     windowSeconds
@@ -491,6 +541,7 @@ export const ApiKeysDocument = new TypedDocumentString(`
   metadata
   rolledFromId
   canSignTokens
+  serviceId
   rateLimit {
     limit
     windowSeconds
@@ -524,6 +575,7 @@ export const CreateApiKeyDocument = new TypedDocumentString(`
   metadata
   rolledFromId
   canSignTokens
+  serviceId
   rateLimit {
     limit
     windowSeconds
@@ -554,6 +606,7 @@ export const UpdateApiKeyDocument = new TypedDocumentString(`
   metadata
   rolledFromId
   canSignTokens
+  serviceId
   rateLimit {
     limit
     windowSeconds
@@ -587,6 +640,7 @@ export const RollApiKeyDocument = new TypedDocumentString(`
   metadata
   rolledFromId
   canSignTokens
+  serviceId
   rateLimit {
     limit
     windowSeconds
@@ -617,6 +671,7 @@ export const RevokeApiKeyDocument = new TypedDocumentString(`
   metadata
   rolledFromId
   canSignTokens
+  serviceId
   rateLimit {
     limit
     windowSeconds
@@ -657,6 +712,45 @@ export const AuditEventsDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<AuditEventsQuery, AuditEventsQueryVariables>;
+export const ServicesDocument = new TypedDocumentString(`
+    query Services($workspaceId: ID!) {
+  services(workspaceId: $workspaceId) {
+    ...ServiceFields
+  }
+}
+    fragment ServiceFields on Service {
+  id
+  slug
+  name
+  active
+  createdAt
+}`) as unknown as TypedDocumentString<ServicesQuery, ServicesQueryVariables>;
+export const CreateServiceDocument = new TypedDocumentString(`
+    mutation CreateService($input: CreateServiceInput!) {
+  createService(input: $input) {
+    ...ServiceFields
+  }
+}
+    fragment ServiceFields on Service {
+  id
+  slug
+  name
+  active
+  createdAt
+}`) as unknown as TypedDocumentString<CreateServiceMutation, CreateServiceMutationVariables>;
+export const SetServiceActiveDocument = new TypedDocumentString(`
+    mutation SetServiceActive($input: SetServiceActiveInput!) {
+  setServiceActive(input: $input) {
+    ...ServiceFields
+  }
+}
+    fragment ServiceFields on Service {
+  id
+  slug
+  name
+  active
+  createdAt
+}`) as unknown as TypedDocumentString<SetServiceActiveMutation, SetServiceActiveMutationVariables>;
 export const MeDocument = new TypedDocumentString(`
     query Me {
   me {

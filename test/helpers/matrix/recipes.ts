@@ -14,6 +14,15 @@ export interface Recipe {
 }
 
 const input = (value: Record<string, unknown>) => ({ input: value });
+const serviceSlug = () => `svc-${randomUUID().slice(0, 8)}`;
+
+/** A new active service of the workspace, made by its owner. */
+async function freshService(w: World) {
+  const { createService } = await w.owner.createService({
+    input: { workspaceId: w.workspace.id, slug: serviceSlug(), name: "Matrix service" },
+  });
+  return createService;
+}
 
 export const QUERY_RECIPES: Record<string, Recipe> = {
   me: { args: async () => ({}) },
@@ -21,6 +30,7 @@ export const QUERY_RECIPES: Record<string, Recipe> = {
   apiKey: { args: async (w) => ({ id: w.liveKey.id }) },
   apiKeys: { args: async (w) => ({ workspaceId: w.workspace.id, environment: "LIVE" }) },
   auditEvents: { args: async (w) => ({ workspaceId: w.workspace.id }) },
+  services: { args: async (w) => ({ workspaceId: w.workspace.id }) },
 };
 
 export const MUTATION_RECIPES: Record<string, Recipe> = {
@@ -49,6 +59,10 @@ export const MUTATION_RECIPES: Record<string, Recipe> = {
   rollApiKey: { args: async (w) => input({ id: (await w.freshKey()).id, gracePeriodSeconds: 60 }) },
   revokeApiKey: { args: async (w) => input({ id: (await w.freshKey()).id, reason: "matrix" }) },
   verifyApiKey: { args: async (w) => input({ key: w.liveKey.secret }) },
+  createService: {
+    args: async (w) => input({ workspaceId: w.workspace.id, slug: serviceSlug(), name: "Made in the matrix" }),
+  },
+  setServiceActive: { args: async (w) => input({ id: (await freshService(w)).id, active: false }) },
 };
 
 /** Values for required arguments of fields below the root (e.g. ApiKey.usage). */
