@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { CreateApiKeyInput } from "@keyward/sdk";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { signUpUser, startTestApp, type TestApp } from "../helpers/app";
 import { expectCode } from "../helpers/expect-error";
 
@@ -29,14 +29,20 @@ beforeAll(async () => {
 });
 afterAll(() => app.close());
 
+const setActive = (id: string, active: boolean) => owner.client.setServiceActive({ input: { id, active } });
+
+// Every test starts with both services on, whatever an earlier one left behind.
+beforeEach(async () => {
+  await setActive(forms.id, true);
+  await setActive(billing.id, true);
+});
+
 async function makeKey(input: Partial<CreateApiKeyInput> = {}) {
   const { createApiKey } = await owner.client.createApiKey({
     input: { workspaceId: ws.id, name: "key", type: "SECRET", environment: "LIVE", scopes: [], ...input },
   });
   return { id: createApiKey.apiKey.id, secret: createApiKey.secret };
 }
-
-const setActive = (id: string, active: boolean) => owner.client.setServiceActive({ input: { id, active } });
 
 async function verify(key: string, requiredScopes: string[] = []) {
   return (await owner.client.verifyApiKey({ input: { key, requiredScopes } })).verifyApiKey;

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { CreateApiKeyInput, KeywardClient } from "@keyward/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MAX_SERVICES } from "../../server/services/services";
 import { signUpUser, startTestApp, type TestApp } from "../helpers/app";
 import { expectCode } from "../helpers/expect-error";
 
@@ -108,6 +109,19 @@ describe("creating and listing services", () => {
       expect(error.field).toBe("slug");
     },
   );
+
+  it(`a workspace cannot grow past ${MAX_SERVICES} services (each one's switch lives in every instance's cache)`, async () => {
+    const full = (await owner.client.createWorkspace({ input: { name: "Full", slug: slug("full") } })).createWorkspace;
+    await app.db.service.createMany({
+      data: Array.from({ length: MAX_SERVICES }, (_, i) => ({ workspaceId: full.id, slug: `s${i}`, name: `S${i}` })),
+    });
+    const error = await expectCode(
+      owner.client.createService({ input: { workspaceId: full.id, slug: "one-more", name: "One more" } }),
+      "validation_failed",
+    );
+    expect(error.message).toBe(`slug: a workspace has at most ${MAX_SERVICES} services`);
+    expect(await app.db.service.count({ where: { workspaceId: full.id } })).toBe(MAX_SERVICES);
+  });
 
   it("another workspace's owner listing or creating services here gets not_found", async () => {
     await expectCode(ownerB.client.services({ workspaceId: ws.id }), "not_found");
