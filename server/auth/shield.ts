@@ -109,6 +109,8 @@ export const RULES = {
     // Members only (OWNER, ADMIN): the resolvers refuse keys, as for the key switch.
     createService: inWorkspace("workspace:write", byInputWorkspaceId),
     setServiceActive: onService("workspace:write", inputId),
+    createKeyPair: inWorkspace("keys:write", byInputWorkspaceId),
+    regenerateKeyPair: onApiKey("keys:write", inputId),
   },
   User: { "*": allow, memberships: isSelf },
   Workspace: { "*": allow, members: onParentWorkspace("members:read") },
@@ -122,6 +124,7 @@ export const RULES = {
   ApiKeyConnection: allow,
   ApiKeyEdge: allow,
   CreatedApiKey: allow,
+  CreatedKeyPair: allow,
   RateLimit: allow,
   RateLimitState: allow,
   VerifyResult: allow,

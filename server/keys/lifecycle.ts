@@ -28,7 +28,7 @@ import {
 } from "./input";
 import { announce } from "./invalidation";
 import { effectiveScopes } from "./scopes";
-import { checkServiceRefs, inheritedService } from "./service-refs";
+import { bindService, checkServiceRefs } from "./service-refs";
 import { keyStatus } from "./status";
 
 export type { KeyManager } from "./grants";
@@ -101,10 +101,8 @@ export async function createApiKey(tx: Tx, caller: KeyManager, input: unknown, n
     checkRate(caller, v.rateLimit ?? DEFAULT_RATE_LIMITS[v.type]) ??
     checkShape(v);
   if (refused) return failed(refused);
-  const service = inheritedService(caller, v.serviceId ?? null);
+  const service = await bindService(tx, caller, v);
   if ("code" in service) return failed(service);
-  const serviceRefused = await checkServiceRefs(tx, caller.workspaceId, { ...v, serviceId: service.serviceId });
-  if (serviceRefused) return failed(serviceRefused);
   const created = await insertKey(tx, {
     workspaceId: caller.workspaceId,
     environment: v.environment,
@@ -163,10 +161,8 @@ export async function updateApiKey(
     (v.rateLimit ? checkRate(caller, v.rateLimit) : null) ??
     checkShape(next);
   if (refused) return failed(refused);
-  if (v.scopes) {
-    const serviceRefused = await checkServiceRefs(db, key.workspaceId, { ...key, scopes: v.scopes });
-    if (serviceRefused) return failed(serviceRefused);
-  }
+  const serviceRefused = v.scopes ? await checkServiceRefs(db, key.workspaceId, { ...key, scopes: v.scopes }) : null;
+  if (serviceRefused) return failed(serviceRefused);
   const data: Prisma.ApiKeyUpdateInput = {
     ...(v.name != null ? { name: v.name } : {}),
     ...(v.scopes ? { scopes: v.scopes } : {}),
@@ -202,6 +198,8 @@ export async function rollApiKey(
   key: ApiKey,
   input: { gracePeriodSeconds: number },
   now: Date,
+  /** Set by regenerateKeyPair, which rolls both halves of a pair together. */
+  asPair = false,
 ): Promise<Result<CreatedKey>> {
   const grace = input.gracePeriodSeconds;
   if (!Number.isInteger(grace) || grace < 0 || grace > MAX_GRACE_SECONDS) {
@@ -211,6 +209,13 @@ export async function rollApiKey(
       "gracePeriodSeconds",
     );
   }
+  // Alone, one half would leave its partner paired with a key on its way out.
+  if (key.pairedWithId && !asPair)
+    return fail(
+      "validation_failed",
+      "id: this key is one half of a pair: regenerate both with regenerateKeyPair",
+      "id",
+    );
   const status = keyStatus(key, now);
   if (status === "REVOKED")
     return fail("validation_failed", "id: a revoked key cannot be rolled; create a new key", "id");

@@ -44,6 +44,17 @@ export function inheritedService(caller: KeyManager, requested: string | null): 
   return { serviceId: caller.serviceId };
 }
 
+/** For a new key: the service it is bound to, once its settings pass the rules above and below. */
+export async function bindService(
+  tx: Tx,
+  caller: KeyManager,
+  settings: Omit<ServiceSettings, "serviceId"> & { serviceId?: string | null | undefined },
+): Promise<Failure | { serviceId: string | null }> {
+  const bound = inheritedService(caller, settings.serviceId ?? null);
+  if ("code" in bound) return bound;
+  return (await checkServiceRefs(tx, caller.workspaceId, { ...settings, serviceId: bound.serviceId })) ?? bound;
+}
+
 /** Checks the settings against the workspace's services (one query at most). */
 export async function checkServiceRefs(
   tx: Tx,

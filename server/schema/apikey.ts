@@ -89,6 +89,10 @@ ApiKeyRef.implement({
       resolve: (k) => effectiveLimit(k),
     }),
     rolledFromId: t.exposeID("rolledFromId", { nullable: true }),
+    pairedWithId: t.exposeID("pairedWithId", {
+      nullable: true,
+      description: "The other half of a pair made by createKeyPair (regenerateKeyPair rotates both).",
+    }),
     serviceId: t.exposeID("serviceId", {
       nullable: true,
       description: "The service the key is bound to: while it is inactive the key answers service_inactive (402).",
@@ -115,7 +119,7 @@ ApiKeyRef.implement({
   }),
 });
 
-const CreatedApiKey = builder.objectRef<CreatedKey>("CreatedApiKey").implement({
+export const CreatedApiKey = builder.objectRef<CreatedKey>("CreatedApiKey").implement({
   description: "A new key. `secret` is its full value, returned this once and never again: store it now.",
   fields: (t) => ({
     apiKey: t.field({ type: ApiKeyRef, resolve: (c) => c.apiKey }),
@@ -136,7 +140,7 @@ export function keyManager(caller: WorkspaceCaller): KeyManager {
   };
 }
 
-const principalId = (caller: WorkspaceCaller) => `${caller.actor.type}:${caller.actor.id}`;
+export const principalId = (caller: WorkspaceCaller) => `${caller.actor.type}:${caller.actor.id}`;
 
 /**
  * Makes a key once per Idempotency-Key: the first call runs `mint`, a retry replays

@@ -9,6 +9,7 @@ import "./audit";
 import "./apikey";
 import "./verify";
 import "./service";
+import "./keypair";
 
 /** The schema as Pothos builds it, before permissions are applied. */
 export const schema = lexicographicSortSchema(builder.toSchema());

@@ -49,6 +49,22 @@ export type CreateApiKeyInput = {
   workspaceId: string;
 };
 
+/** Both halves share a name, environment, service, expiry and metadata. */
+export type CreateKeyPairInput = {
+  environment: Environment;
+  /** Must be in the future; omit for no expiry. */
+  expiresAt?: string | null | undefined;
+  /** A JSON object of your own, up to 4096 bytes. */
+  metadata?: unknown;
+  /** Up to 100 characters; both keys carry it. */
+  name: string;
+  publishable: KeyPairPublishableInput;
+  secret: KeyPairSecretInput;
+  /** Bind both halves to one service of the workspace. */
+  serviceId?: string | null | undefined;
+  workspaceId: string;
+};
+
 export type CreateServiceInput = {
   /** Display name, up to 100 characters. */
   name: string;
@@ -69,11 +85,36 @@ export type Environment =
   | 'LIVE'
   | 'TEST';
 
+/** The browser half: keys:read and service.<slug>.read scopes only, from allowed origins. */
+export type KeyPairPublishableInput = {
+  /** Required: exact origins, or https://*.example.com. */
+  allowedOrigins?: Array<string> | null | undefined;
+  /** Default 100 per hour. */
+  rateLimit?: RateLimitInput | null | undefined;
+  scopes?: Array<string> | null | undefined;
+};
+
+/** The server half. */
+export type KeyPairSecretInput = {
+  /** CIDR blocks; empty allows any address. */
+  allowedIps?: Array<string> | null | undefined;
+  /** Default 1,000 per hour. */
+  rateLimit?: RateLimitInput | null | undefined;
+  scopes?: Array<string> | null | undefined;
+};
+
 export type RateLimitInput = {
   /** 1 to 1,000,000 requests. */
   limit: number;
   /** 1 to 86,400 seconds. */
   windowSeconds: number;
+};
+
+export type RegenerateKeyPairInput = {
+  /** How long the old pair keeps working: 0 (the default: it breaks at once) to 604800 (7 days). */
+  gracePeriodSeconds?: number | null | undefined;
+  /** Either half of the pair. */
+  id: string;
 };
 
 export type RemoveMemberInput = {
@@ -194,14 +235,14 @@ export type WorkspaceStatus =
   | 'ACTIVE'
   | 'SUSPENDED';
 
-export type ApiKeyFieldsFragment = { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, rateLimit: { limit: number, windowSeconds: number } };
+export type ApiKeyFieldsFragment = { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, pairedWithId: string | null, rateLimit: { limit: number, windowSeconds: number } };
 
 export type ApiKeyQueryVariables = Exact<{
   id: string;
 }>;
 
 
-export type ApiKeyQuery = { apiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, rateLimit: { limit: number, windowSeconds: number } } };
+export type ApiKeyQuery = { apiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, pairedWithId: string | null, rateLimit: { limit: number, windowSeconds: number } } };
 
 export type ApiKeysQueryVariables = Exact<{
   workspaceId: string;
@@ -213,35 +254,35 @@ export type ApiKeysQueryVariables = Exact<{
 }>;
 
 
-export type ApiKeysQuery = { apiKeys: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, createdBy: { id: string, email: string } | null, workspace: { id: string, slug: string }, rateLimit: { limit: number, windowSeconds: number } } }> } };
+export type ApiKeysQuery = { apiKeys: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, pairedWithId: string | null, createdBy: { id: string, email: string } | null, workspace: { id: string, slug: string }, rateLimit: { limit: number, windowSeconds: number } } }> } };
 
 export type CreateApiKeyMutationVariables = Exact<{
   input: CreateApiKeyInput;
 }>;
 
 
-export type CreateApiKeyMutation = { createApiKey: { secret: string, apiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, rateLimit: { limit: number, windowSeconds: number } } } };
+export type CreateApiKeyMutation = { createApiKey: { secret: string, apiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, pairedWithId: string | null, rateLimit: { limit: number, windowSeconds: number } } } };
 
 export type UpdateApiKeyMutationVariables = Exact<{
   input: UpdateApiKeyInput;
 }>;
 
 
-export type UpdateApiKeyMutation = { updateApiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, rateLimit: { limit: number, windowSeconds: number } } };
+export type UpdateApiKeyMutation = { updateApiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, pairedWithId: string | null, rateLimit: { limit: number, windowSeconds: number } } };
 
 export type RollApiKeyMutationVariables = Exact<{
   input: RollApiKeyInput;
 }>;
 
 
-export type RollApiKeyMutation = { rollApiKey: { secret: string, apiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, rateLimit: { limit: number, windowSeconds: number } } } };
+export type RollApiKeyMutation = { rollApiKey: { secret: string, apiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, pairedWithId: string | null, rateLimit: { limit: number, windowSeconds: number } } } };
 
 export type RevokeApiKeyMutationVariables = Exact<{
   input: RevokeApiKeyInput;
 }>;
 
 
-export type RevokeApiKeyMutation = { revokeApiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, rateLimit: { limit: number, windowSeconds: number } } };
+export type RevokeApiKeyMutation = { revokeApiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, pairedWithId: string | null, rateLimit: { limit: number, windowSeconds: number } } };
 
 export type SetKeysEnabledMutationVariables = Exact<{
   input: SetKeysEnabledInput;
@@ -258,6 +299,20 @@ export type AuditEventsQueryVariables = Exact<{
 
 
 export type AuditEventsQuery = { auditEvents: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, action: string, actorType: string, actorId: string | null, targetType: string, targetId: string | null, ip: string | null, data: unknown, createdAt: string, hash: string, prevHash: string } }> } };
+
+export type CreateKeyPairMutationVariables = Exact<{
+  input: CreateKeyPairInput;
+}>;
+
+
+export type CreateKeyPairMutation = { createKeyPair: { publishableKey: { secret: string, apiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, pairedWithId: string | null, rateLimit: { limit: number, windowSeconds: number } } }, secretKey: { secret: string, apiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, pairedWithId: string | null, rateLimit: { limit: number, windowSeconds: number } } } } };
+
+export type RegenerateKeyPairMutationVariables = Exact<{
+  input: RegenerateKeyPairInput;
+}>;
+
+
+export type RegenerateKeyPairMutation = { regenerateKeyPair: { publishableKey: { secret: string, apiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, pairedWithId: string | null, rateLimit: { limit: number, windowSeconds: number } } }, secretKey: { secret: string, apiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, pairedWithId: string | null, rateLimit: { limit: number, windowSeconds: number } } } } };
 
 export type ServiceFieldsFragment = { id: string, slug: string, name: string, active: boolean, createdAt: string };
 
@@ -412,6 +467,7 @@ export const ApiKeyFieldsFragmentDoc = new TypedDocumentString(`
   rolledFromId
   canSignTokens
   serviceId
+  pairedWithId
   rateLimit {
     limit
     windowSeconds
@@ -486,6 +542,7 @@ export const ApiKeyDocument = new TypedDocumentString(`
   rolledFromId
   canSignTokens
   serviceId
+  pairedWithId
   rateLimit {
     limit
     windowSeconds
@@ -542,6 +599,7 @@ export const ApiKeysDocument = new TypedDocumentString(`
   rolledFromId
   canSignTokens
   serviceId
+  pairedWithId
   rateLimit {
     limit
     windowSeconds
@@ -576,6 +634,7 @@ export const CreateApiKeyDocument = new TypedDocumentString(`
   rolledFromId
   canSignTokens
   serviceId
+  pairedWithId
   rateLimit {
     limit
     windowSeconds
@@ -607,6 +666,7 @@ export const UpdateApiKeyDocument = new TypedDocumentString(`
   rolledFromId
   canSignTokens
   serviceId
+  pairedWithId
   rateLimit {
     limit
     windowSeconds
@@ -641,6 +701,7 @@ export const RollApiKeyDocument = new TypedDocumentString(`
   rolledFromId
   canSignTokens
   serviceId
+  pairedWithId
   rateLimit {
     limit
     windowSeconds
@@ -672,6 +733,7 @@ export const RevokeApiKeyDocument = new TypedDocumentString(`
   rolledFromId
   canSignTokens
   serviceId
+  pairedWithId
   rateLimit {
     limit
     windowSeconds
@@ -712,6 +774,92 @@ export const AuditEventsDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<AuditEventsQuery, AuditEventsQueryVariables>;
+export const CreateKeyPairDocument = new TypedDocumentString(`
+    mutation CreateKeyPair($input: CreateKeyPairInput!) {
+  createKeyPair(input: $input) {
+    publishableKey {
+      secret
+      apiKey {
+        ...ApiKeyFields
+      }
+    }
+    secretKey {
+      secret
+      apiKey {
+        ...ApiKeyFields
+      }
+    }
+  }
+}
+    fragment ApiKeyFields on ApiKey {
+  id
+  name
+  type
+  environment
+  start
+  scopes
+  allowedOrigins
+  allowedIps
+  status
+  expiresAt
+  revokedAt
+  revokedReason
+  graceUntil
+  createdAt
+  lastUsedAt
+  metadata
+  rolledFromId
+  canSignTokens
+  serviceId
+  pairedWithId
+  rateLimit {
+    limit
+    windowSeconds
+  }
+}`) as unknown as TypedDocumentString<CreateKeyPairMutation, CreateKeyPairMutationVariables>;
+export const RegenerateKeyPairDocument = new TypedDocumentString(`
+    mutation RegenerateKeyPair($input: RegenerateKeyPairInput!) {
+  regenerateKeyPair(input: $input) {
+    publishableKey {
+      secret
+      apiKey {
+        ...ApiKeyFields
+      }
+    }
+    secretKey {
+      secret
+      apiKey {
+        ...ApiKeyFields
+      }
+    }
+  }
+}
+    fragment ApiKeyFields on ApiKey {
+  id
+  name
+  type
+  environment
+  start
+  scopes
+  allowedOrigins
+  allowedIps
+  status
+  expiresAt
+  revokedAt
+  revokedReason
+  graceUntil
+  createdAt
+  lastUsedAt
+  metadata
+  rolledFromId
+  canSignTokens
+  serviceId
+  pairedWithId
+  rateLimit {
+    limit
+    windowSeconds
+  }
+}`) as unknown as TypedDocumentString<RegenerateKeyPairMutation, RegenerateKeyPairMutationVariables>;
 export const ServicesDocument = new TypedDocumentString(`
     query Services($workspaceId: ID!) {
   services(workspaceId: $workspaceId) {

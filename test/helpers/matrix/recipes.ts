@@ -63,6 +63,30 @@ export const MUTATION_RECIPES: Record<string, Recipe> = {
     args: async (w) => input({ workspaceId: w.workspace.id, slug: serviceSlug(), name: "Made in the matrix" }),
   },
   setServiceActive: { args: async (w) => input({ id: (await freshService(w)).id, active: false }) },
+  createKeyPair: {
+    args: async (w) =>
+      input({
+        workspaceId: w.workspace.id,
+        name: "made pair",
+        environment: "LIVE",
+        publishable: { scopes: ["keys:read"], allowedOrigins: ["https://app.example.com"] },
+        secret: { scopes: ["keys:read"] },
+      }),
+  },
+  regenerateKeyPair: {
+    args: async (w) => {
+      const { createKeyPair } = await w.owner.createKeyPair({
+        input: {
+          workspaceId: w.workspace.id,
+          name: "matrix pair",
+          environment: "LIVE",
+          publishable: { scopes: ["keys:read"], allowedOrigins: ["https://app.example.com"] },
+          secret: { scopes: ["keys:read"] },
+        },
+      });
+      return input({ id: createKeyPair.secretKey.apiKey.id });
+    },
+  },
 };
 
 /** Values for required arguments of fields below the root (e.g. ApiKey.usage). */
