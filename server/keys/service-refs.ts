@@ -81,7 +81,8 @@ export async function checkServiceRefs(
   } else if (settings.type === "PUBLISHABLE" && named.length > 0) {
     return {
       code: "validation_failed",
-      message: "serviceId: a publishable key with service scopes is issued for one service: name it in serviceId",
+      message:
+        "serviceId: a publishable key with service scopes is issued for one service: bind it with serviceId when creating it",
       field: "serviceId",
     };
   }
