@@ -148,6 +148,33 @@ describe("two instances sharing PostgreSQL and Redis", () => {
     expect(Date.now() - onAt).toBeLessThan(1_000);
   });
 
+  it("a pair regenerated on A with no grace is refused by B within one second; the new pair works on B", async () => {
+    const { createKeyPair: old } = await ownerA.createKeyPair({
+      input: {
+        workspaceId,
+        name: "widget",
+        environment: "LIVE",
+        publishable: { scopes: ["keys:read"], allowedOrigins: ["https://chat.example.com"] },
+        secret: { scopes: ["keys:read"] },
+      },
+    });
+    const onB = async (pk: string, sk: string) => [
+      (await verifierB.verifyApiKey({ input: { key: pk, origin: "https://chat.example.com" } })).verifyApiKey.code,
+      (await verify(verifierB, sk)).code,
+    ];
+    expect(await onB(old.publishableKey.secret, old.secretKey.secret)).toEqual(["VALID", "VALID"]);
+    const { regenerateKeyPair: fresh } = await ownerA.regenerateKeyPair({ input: { id: old.secretKey.apiKey.id } });
+    const at = Date.now();
+    await waitFor(
+      async () =>
+        JSON.stringify(await onB(old.publishableKey.secret, old.secretKey.secret)) ===
+        JSON.stringify(["key_expired", "key_expired"]),
+      5_000,
+    );
+    expect(Date.now() - at).toBeLessThan(1_000);
+    expect(await onB(fresh.publishableKey.secret, fresh.secretKey.secret)).toEqual(["VALID", "VALID"]);
+  });
+
   it("a limit of N per window across both instances lets at most N through", async () => {
     const limited = await createKey([], { limit: 10, windowSeconds: 300 });
     const calls = Array.from({ length: 40 }, (_, i) => verify(i % 2 ? verifierB : verifierA, limited.secret));
