@@ -77,7 +77,8 @@ export const catalog = {
   service_inactive: {
     status: 402,
     title: "Service inactive",
-    description: "The service this key belongs to is inactive.",
+    description:
+      "The service this key is bound to, or a service whose scope the request requires, is switched off (`setServiceActive`), for example because its subscription lapsed. Nothing is wrong with the key: it works again the moment the service is turned back on.",
   },
   not_found: {
     status: 404,

@@ -1,11 +1,12 @@
 import type { Actor } from "../audit/log";
 import type { Context } from "../context";
 import { fail, ok, type Result } from "../errors";
-import type { ApiKey, Environment, PlatformKey, Role, User, Workspace } from "../generated/prisma/client";
+import type { ApiKey, Environment, PlatformKey, Role, Service, User, Workspace } from "../generated/prisma/client";
 import type { WorkspaceState } from "../keys/cache";
 import { effectiveScopes, holdsScope, isReadScope } from "../keys/scopes";
 import { isUuid } from "../loaders";
 import { holdsPlatformScope, PLATFORM_SCOPES } from "../platform/scopes";
+import { findService } from "../services/services";
 import { type Permission, permissionsOf, roleAllows } from "./permissions";
 
 // The one place that decides whether the caller may act on a workspace. Shield
@@ -230,4 +231,23 @@ export async function requireApiKey(
   const caller = await requireWorkspace(ctx, { id: apiKey.workspaceId }, permission);
   if (!caller.ok) return caller.error.code === "not_found" ? missing : caller;
   return ok({ caller: caller.value, apiKey });
+}
+
+/** A service by id, with the caller admitted to its workspace; other workspaces' services answer not_found. */
+export async function requireService(
+  ctx: Context,
+  id: string,
+  permission: Permission,
+): Promise<Result<{ caller: WorkspaceCaller; service: Service }>> {
+  const p = ctx.principal;
+  if (p.kind === "anonymous" || p.kind === "invalid") {
+    const user = signedInUser(ctx);
+    if (!user.ok) return user;
+  }
+  const missing = fail("not_found", "No such service.", "id");
+  const service = await findService(ctx.db, id);
+  if (!service || (p.kind === "key" && service.workspaceId !== p.workspace.id)) return missing;
+  const caller = await requireWorkspace(ctx, { id: service.workspaceId }, permission);
+  if (!caller.ok) return caller.error.code === "not_found" ? missing : caller;
+  return ok({ caller: caller.value, service });
 }

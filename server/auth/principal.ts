@@ -86,6 +86,7 @@ async function resolveKey(cache: KeyCache, token: string, facts: RequestFacts): 
   const refused = checkKeyUse(key, {
     now: facts.now,
     keysEnabled: workspace.keysEnabled,
+    inactiveServices: found.inactiveServices,
     origin: facts.origin,
     ip: facts.ip,
   });

@@ -5,6 +5,7 @@ import type { User, Workspace } from "../generated/prisma/client";
 import {
   platformAdmin,
   requireApiKey,
+  requireService,
   requireWorkspace,
   signedInUser,
   verifierCaller,
@@ -70,6 +71,12 @@ const onAudience = (idOf: (args: Record<string, unknown>) => string | null) =>
     return access.ok ? true : apiError(access.error);
   });
 
+const onService = (permission: Permission, idOf: (args: Record<string, unknown>) => string | null) =>
+  rule({ cache: "no_cache" })(async (_parent, args: Record<string, unknown>, ctx: Context) => {
+    const access = await requireService(ctx, idOf(args) ?? "", permission);
+    return access.ok ? true : apiError(access.error);
+  });
+
 const onParentWorkspace = (permission: Permission) =>
   rule({ cache: "no_cache" })(async (parent: Workspace, _args, ctx: Context) => {
     const access = await requireWorkspace(ctx, { id: parent.id }, permission);
@@ -111,6 +118,7 @@ export const RULES = {
     apiKeys: inWorkspace("keys:read", byWorkspaceIdArg),
     platformKeys: platformAdminReads,
     audiences: inWorkspace("workspace:read", byWorkspaceIdArg),
+    services: inWorkspace("workspace:read", byWorkspaceIdArg),
   },
   Mutation: {
     signUp: allow,
@@ -133,6 +141,11 @@ export const RULES = {
     renameAudience: onAudience(inputId),
     deleteAudience: onAudience(inputId),
     setRequireAudienceToken: audienceWriter(byInputWorkspaceId),
+    // Members only (OWNER, ADMIN): the resolvers refuse keys, as for the key switch.
+    createService: inWorkspace("workspace:write", byInputWorkspaceId),
+    setServiceActive: onService("workspace:write", inputId),
+    createKeyPair: inWorkspace("keys:write", byInputWorkspaceId),
+    regenerateKeyPair: onApiKey("keys:write", inputId),
   },
   User: { "*": allow, memberships: isSelf },
   Workspace: { "*": allow, members: onParentWorkspace("members:read") },
@@ -146,6 +159,7 @@ export const RULES = {
   ApiKeyConnection: allow,
   ApiKeyEdge: allow,
   CreatedApiKey: allow,
+  CreatedKeyPair: allow,
   RateLimit: allow,
   RateLimitState: allow,
   VerifyResult: allow,
@@ -156,6 +170,7 @@ export const RULES = {
   CreatedPlatformKey: allow,
   PlatformKeyUsage: allow,
   Audience: allow,
+  Service: allow,
 };
 
 export const permissions = shield(RULES, {

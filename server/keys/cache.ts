@@ -1,9 +1,10 @@
 import { LRUCache } from "lru-cache";
 import type { Db } from "../db";
 import type { ApiKey, PlatformKey } from "../generated/prisma/client";
+import { type InactiveServices, NO_INACTIVE_SERVICES } from "./status";
 
-// Key records by hash, and workspace switches by id, so a warm verification
-// touches no database. Bounded, with bounded negative caching for unknown keys.
+// Key records by hash, and workspace and service switches by workspace id, so a
+// warm verification touches no database. Bounded, with bounded negative caching for unknown keys.
 // Platform keys (server/platform/) are cached here too, by hash beside workspace
 // keys: one invalidation message ("keys", hashes) drops either kind, in this
 // instance and in every other.
@@ -42,6 +43,7 @@ export class KeyCache {
   private readonly unknown = new LRUCache<string, true>({ max: 50_000, ttl: 30_000 });
   private readonly workspaces = new LRUCache<string, WorkspaceState>({ max: 50_000, ttl: 10 * 60_000 });
   private readonly platformKeys = new LRUCache<string, PlatformKey>({ max: 10_000, ttl: 10 * 60_000 });
+  private readonly services = new LRUCache<string, InactiveServices>({ max: 50_000, ttl: 10 * 60_000 });
   private epoch = 0;
   private readonly followers: CacheFollower[] = [];
   readonly stats: CacheStats = { hits: 0, misses: 0, negativeHits: 0, dbLookups: 0 };
@@ -62,6 +64,11 @@ export class KeyCache {
   /** The workspace's state when this process holds it. */
   cachedWorkspace(id: string): WorkspaceState | undefined {
     return this.workspaces.get(id);
+  }
+
+  /** The workspace's switched-off services when this process holds them. */
+  cachedInactiveServices(workspaceId: string): InactiveServices | undefined {
+    return this.services.get(workspaceId);
   }
 
   async keyByHash(hash: string): Promise<ApiKey | null> {
@@ -119,6 +126,23 @@ export class KeyCache {
     return row;
   }
 
+  /** Only the switched-off services are read: most workspaces have none, and unknown means on. */
+  async inactiveServices(workspaceId: string): Promise<InactiveServices> {
+    const cached = this.services.get(workspaceId);
+    if (cached) return cached;
+    const epoch = this.epoch;
+    this.stats.dbLookups++;
+    const rows = await this.db.service.findMany({
+      where: { workspaceId, active: false },
+      select: { id: true, slug: true },
+    });
+    const state: InactiveServices = rows.length
+      ? { byId: new Map(rows.map((row) => [row.id, row.slug])), slugs: new Set(rows.map((row) => row.slug)) }
+      : NO_INACTIVE_SERVICES;
+    if (epoch === this.epoch) this.services.set(workspaceId, state);
+    return state;
+  }
+
   invalidateKeys(hashes: readonly string[]): void {
     this.epoch++;
     for (const hash of hashes) {
@@ -129,10 +153,12 @@ export class KeyCache {
     for (const follower of this.followers) follower.invalidateKeys(hashes);
   }
 
+  /** The workspace's switch or one of its services' switches changed. */
   invalidateWorkspace(id: string): void {
     this.epoch++;
     this.workspaces.delete(id);
     for (const follower of this.followers) follower.invalidateWorkspace(id);
+    this.services.delete(id);
   }
 
   /** After a gap in invalidation messages (a lost connection), trust nothing cached. */
@@ -143,5 +169,6 @@ export class KeyCache {
     this.unknown.clear();
     this.workspaces.clear();
     for (const follower of this.followers) follower.clear();
+    this.services.clear();
   }
 }

@@ -21,6 +21,8 @@ export interface KeyManager {
   rate: Limit | null;
   /** Users with keys:write, or a key that signs audience tokens itself: may make signing keys. */
   signsTokens: boolean;
+  /** Set for a key caller bound to a service: the keys it makes are bound to it too. */
+  serviceId: string | null;
 }
 
 export interface KeySettings {

@@ -5,7 +5,8 @@ import { type Failure, fail, ok, type Result } from "../errors";
 import type { Prisma } from "../generated/prisma/client";
 import type { SecretBox } from "./secret-box";
 
-// Idempotency-Key for createApiKey and rollApiKey: per caller, kept 24 h. The
+// Idempotency-Key for the operations that mint keys (createApiKey, rollApiKey,
+// createKeyPair, regenerateKeyPair): per caller, kept 24 h. The
 // record is claimed inside the same transaction that creates the key, so a
 // concurrent duplicate waits on the unique index and then reads the stored answer:
 // one key, whatever the timing. A failed attempt rolls its claim back.
@@ -13,6 +14,7 @@ import type { SecretBox } from "./secret-box";
 export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
 const KEY_SHAPE = /^[\x21-\x7e]{1,255}$/;
 
+/** One minted key as a replay holds it: its id and its value, shown once. */
 export interface Replayable {
   apiKeyId: string;
   secret: string;
@@ -32,12 +34,13 @@ class Refused extends Error {
   }
 }
 
-export async function idempotent(
+/** Runs `run` once per Idempotency-Key; a retry gets its answer (T is stored as JSON, sealed). */
+export async function idempotent<T = Replayable>(
   db: Db,
   box: SecretBox,
   request: IdempotencyRequest,
-  run: (tx: Prisma.TransactionClient) => Promise<Result<Replayable>>,
-): Promise<Result<Replayable>> {
+  run: (tx: Prisma.TransactionClient) => Promise<Result<T>>,
+): Promise<Result<T>> {
   if (request.key === null) {
     try {
       // Without a key, still one transaction: a failure leaves nothing behind.
@@ -60,7 +63,7 @@ export async function idempotent(
     .digest("hex");
   const expiresAt = new Date(request.now.getTime() + IDEMPOTENCY_TTL_MS);
   try {
-    return await db.$transaction(async (tx): Promise<Result<Replayable>> => {
+    return await db.$transaction(async (tx): Promise<Result<T>> => {
       const claimed = await tx.$queryRaw<{ id: string }[]>`
         INSERT INTO idempotency_records (id, principal, key, operation, request_hash, created_at, expires_at)
         VALUES (gen_random_uuid(), ${request.principal}, ${key}, ${request.operation}, ${requestHash}, ${request.now}, ${expiresAt})
@@ -97,7 +100,7 @@ export async function idempotent(
           "Idempotency-Key",
         );
       }
-      return ok(JSON.parse(replay) as Replayable);
+      return ok(JSON.parse(replay) as T);
     });
   } catch (error) {
     if (error instanceof Refused) return { ok: false, error: error.failure };

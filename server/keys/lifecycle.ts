@@ -29,6 +29,7 @@ import {
 import { announce } from "./invalidation";
 import { effectiveScopes } from "./scopes";
 import type { SecretBox } from "./secret-box";
+import { bindService, checkServiceRefs } from "./service-refs";
 import { checkSigningGrant, checkSigningRoom, signingChange } from "./signing";
 import { keyStatus } from "./status";
 
@@ -59,6 +60,7 @@ const createSchema = (now: Date) =>
     rateLimit: rateLimitSchema.nullish(),
     metadata: metadataSchema.nullish(),
     canSignTokens: z.boolean().nullish(),
+    serviceId: z.string().nullish(),
   });
 
 const updateSchema = (now: Date) =>
@@ -121,6 +123,8 @@ export async function createApiKey(
     checkSigningGrant(caller, { type: v.type, canSignTokens }) ??
     (canSignTokens ? await checkSigningRoom(tx, caller.workspaceId, v.environment, now) : null);
   if (refused) return failed(refused);
+  const service = await bindService(tx, caller, v);
+  if ("code" in service) return failed(service);
   const created = await insertKey(
     tx,
     {
@@ -131,6 +135,7 @@ export async function createApiKey(
       scopes: v.scopes,
       allowedOrigins: v.allowedOrigins,
       allowedIps: v.allowedIps,
+      serviceId: service.serviceId,
       expiresAt: v.expiresAt ?? null,
       rateLimitLimit: v.rateLimit?.limit ?? null,
       rateLimitWindowSeconds: v.rateLimit?.windowSeconds ?? null,
@@ -187,6 +192,8 @@ export async function updateApiKey(
   if (refused) return failed(refused);
   const signing = signingChange(key, v.canSignTokens);
   if ("code" in signing) return failed(signing);
+  const serviceRefused = v.scopes ? await checkServiceRefs(db, key.workspaceId, { ...key, scopes: v.scopes }) : null;
+  if (serviceRefused) return failed(serviceRefused);
   const data: Prisma.ApiKeyUpdateInput = {
     ...signing,
     ...(v.name != null ? { name: v.name } : {}),
@@ -224,6 +231,8 @@ export async function rollApiKey(
   input: { gracePeriodSeconds: number },
   now: Date,
   box: SecretBox,
+  /** Set by regenerateKeyPair, which rolls both halves of a pair together. */
+  asPair = false,
 ): Promise<Result<CreatedKey>> {
   const grace = input.gracePeriodSeconds;
   if (!Number.isInteger(grace) || grace < 0 || grace > MAX_GRACE_SECONDS) {
@@ -233,6 +242,13 @@ export async function rollApiKey(
       "gracePeriodSeconds",
     );
   }
+  // Alone, one half would leave its partner paired with a key on its way out.
+  if (key.pairedWithId && !asPair)
+    return fail(
+      "validation_failed",
+      "id: this key is one half of a pair: regenerate both with regenerateKeyPair",
+      "id",
+    );
   const status = keyStatus(key, now);
   if (status === "REVOKED")
     return fail("validation_failed", "id: a revoked key cannot be rolled; create a new key", "id");

@@ -4,7 +4,10 @@ import { WORKSPACE_SCOPES } from "../auth/permissions";
 // for the customer's product areas, and `*` for platform admins only.
 
 export const ALL_SCOPES = "*";
-const SERVICE_SCOPE = /^service\.[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?\.[a-z][a-z0-9_]{0,31}$/;
+// A service's slug: what `service.<slug>.<action>` names, and what createService accepts.
+const SLUG = "[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?";
+export const SERVICE_SLUG = new RegExp(`^${SLUG}$`);
+const SERVICE_SCOPE = new RegExp(`^service\\.${SLUG}\\.[a-z][a-z0-9_]{0,31}$`);
 
 export type ScopeCheck = { ok: true; scopes: string[] } | { ok: false; message: string };
 
@@ -36,6 +39,11 @@ export function effectiveScopes(key: { type: "SECRET" | "PUBLISHABLE"; scopes: s
 
 export function isServiceScope(scope: string): boolean {
   return SERVICE_SCOPE.test(scope);
+}
+
+/** The slug of the service a scope names (`forms` for service.forms.read), or null for other scopes. */
+export function serviceOfScope(scope: string): string | null {
+  return SERVICE_SCOPE.test(scope) ? scope.slice(8, scope.indexOf(".", 8)) : null;
 }
 
 /** Validates and de-duplicates a requested scope list (order kept). */

@@ -5,13 +5,14 @@ import { effectiveLimit } from "./input";
 import { lookupKey } from "./lookup";
 import type { RateDecision, RateLimits } from "./ratelimit";
 import { effectiveScopes, holdsScope } from "./scopes";
-import { checkKeyUse } from "./status";
+import { checkKeyUse, checkRequiredServices } from "./status";
 import type { UsageRecorder } from "./usage";
 
 // verifyApiKey's engine. The order of checks is the contract:
 // format and checksum (no I/O) → lookup → may the caller see it → revoked →
-// workspace switch → expired (incl. roll grace) → origin / IP → audience token →
-// scopes → rate limit. A warm verification reads only the in-memory caches.
+// workspace switch → the key's own service switch → expired (incl. roll grace) →
+// origin / IP → audience token → scopes → the required scopes' service switches →
+// rate limit. A warm verification reads only the in-memory caches.
 
 export interface VerifyRequest {
   key: string;
@@ -114,13 +115,14 @@ export async function verifyKey(
   if (!found.found) {
     return found.malformed ? refuse("invalid_key_format", found.malformed) : refuse("not_found", NOT_FOUND);
   }
-  const { key, workspace } = found;
+  const { key, workspace, inactiveServices } = found;
   // Unknown, and known but not the caller's to verify, answer alike.
   if (!(await mayVerify(key))) return refuse("not_found", NOT_FOUND);
 
   const refused = checkKeyUse(key, {
     now: deps.now,
     keysEnabled: workspace.keysEnabled,
+    inactiveServices,
     origin: request.origin,
     ip: request.ip,
   });
@@ -138,6 +140,8 @@ export async function verifyKey(
   if (missing) {
     return counted(deps, key, refuse("insufficient_scope", `The key lacks the ${missing} scope.`, key, workspace));
   }
+  const switchedOff = checkRequiredServices(request.requiredScopes, inactiveServices);
+  if (switchedOff) return counted(deps, key, refuse(switchedOff.code, switchedOff.message, key, workspace));
 
   const ratelimit = await deps.limits.consume("key", key.id, effectiveLimit(key));
   if (!ratelimit.allowed) {

@@ -37,6 +37,10 @@ export const CreateApiKeyInput = builder.inputType("CreateApiKeyInput", {
     }),
     metadata: t.field({ type: "JSON", description: keyFields.metadata }),
     canSignTokens: t.boolean({ description: keyFields.signs }),
+    serviceId: t.id({
+      description:
+        "Bind the key to one service of the workspace: it stops while the service is inactive, and its service scopes may name only that service. Required for a publishable key with service scopes. Fixed once created.",
+    }),
   }),
 });
 

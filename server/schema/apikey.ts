@@ -92,6 +92,14 @@ ApiKeyRef.implement({
     canSignTokens: t.exposeBoolean("canSignTokens", {
       description: "Whether the key signs audience tokens (set when it was created, or carried over by a roll).",
     }),
+    pairedWithId: t.exposeID("pairedWithId", {
+      nullable: true,
+      description: "The other half of a pair made by createKeyPair (regenerateKeyPair rotates both).",
+    }),
+    serviceId: t.exposeID("serviceId", {
+      nullable: true,
+      description: "The service the key is bound to: while it is inactive the key answers service_inactive (402).",
+    }),
     workspace: t.field({
       type: WorkspaceRef,
       resolve: async (k, _args, ctx): Promise<Workspace> => {
@@ -113,7 +121,7 @@ ApiKeyRef.implement({
   }),
 });
 
-const CreatedApiKey = builder.objectRef<CreatedKey>("CreatedApiKey").implement({
+export const CreatedApiKey = builder.objectRef<CreatedKey>("CreatedApiKey").implement({
   description: "A new key. `secret` is its full value, returned this once and never again: store it now.",
   fields: (t) => ({
     apiKey: t.field({ type: ApiKeyRef, resolve: (c) => c.apiKey }),
@@ -121,7 +129,7 @@ const CreatedApiKey = builder.objectRef<CreatedKey>("CreatedApiKey").implement({
   }),
 });
 
-function keyManager(caller: WorkspaceCaller): KeyManager {
+export function keyManager(caller: WorkspaceCaller): KeyManager {
   return {
     actor: caller.actor,
     workspaceId: caller.workspace.id,
@@ -131,10 +139,11 @@ function keyManager(caller: WorkspaceCaller): KeyManager {
     grantsServiceScopes: caller.user !== null && roleAllows(caller.role, "keys:write"),
     rate: caller.key ? effectiveLimit(caller.key) : null,
     signsTokens: caller.key ? caller.key.canSignTokens : true,
+    serviceId: caller.key?.serviceId ?? null,
   };
 }
 
-const principalId = (caller: WorkspaceCaller) => `${caller.actor.type}:${caller.actor.id}`;
+export const principalId = (caller: WorkspaceCaller) => `${caller.actor.type}:${caller.actor.id}`;
 
 /**
  * Makes a key once per Idempotency-Key: the first call runs `mint`, a retry replays

@@ -10,6 +10,8 @@ import "./apikey";
 import "./verify";
 import "./platform-key";
 import "./audience";
+import "./service";
+import "./keypair";
 
 /** The schema as Pothos builds it, before permissions are applied. */
 export const schema = lexicographicSortSchema(builder.toSchema());

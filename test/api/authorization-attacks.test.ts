@@ -30,6 +30,10 @@ beforeAll(async () => {
   for (const role of ["ADMIN", "MODERATOR"] as const) {
     await people.OWNER.client.addMember({ input: { workspaceId: ws.id, email: people[role].email, role } });
   }
+  // Service scopes name services of the workspace.
+  for (const service of ["forms", "billing"]) {
+    await people.OWNER.client.createService({ input: { workspaceId: ws.id, slug: service, name: service } });
+  }
   // Platform admins come from the admin CLI only; this is the function it calls.
   const email = uniqueEmail("platform-admin");
   const made = await createPlatformAdmin(app.db, { email, password: PASSWORD, name: "Operator" }, app.clock.now);

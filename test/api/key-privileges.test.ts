@@ -29,6 +29,7 @@ async function makeKey(
     type?: "SECRET" | "PUBLISHABLE";
     scopes?: string[];
     rateLimit?: { limit: number; windowSeconds: number };
+    serviceId?: string;
   } = {},
 ) {
   const type = options.type ?? "SECRET";
@@ -41,6 +42,7 @@ async function makeKey(
       scopes: options.scopes ?? ["keys:read", "keys:write"],
       allowedOrigins: type === "PUBLISHABLE" ? [ORIGIN] : undefined,
       rateLimit: options.rateLimit,
+      serviceId: options.serviceId,
     },
   });
   return { id: createApiKey.apiKey.id, secret: createApiKey.secret };
@@ -85,7 +87,14 @@ describe("a publishable key cannot be given member, audit or workspace scopes", 
   );
 
   it("control: keys:read and service reads are still allowed on a publishable key", async () => {
-    const pk = await makeKey(owner.client, { type: "PUBLISHABLE", scopes: ["keys:read", "service.forms.read"] });
+    const { createService: forms } = await owner.client.createService({
+      input: { workspaceId: ws.id, slug: "forms", name: "Forms" },
+    });
+    const pk = await makeKey(owner.client, {
+      type: "PUBLISHABLE",
+      scopes: ["keys:read", "service.forms.read"],
+      serviceId: forms.id,
+    });
     expect((await keyRow(pk.id)).scopes).toEqual(["keys:read", "service.forms.read"]);
   });
 });

@@ -88,6 +88,33 @@ describe("a warm verification touches no database", () => {
     expect(statements, statements.join("\n")).toEqual([]);
   });
 
+  it("keys of a switched-off service, bound or by a required scope, answer from the cache: 0 queries", async () => {
+    const { createService: lapsed } = await owner.createService({
+      input: { workspaceId: ws.id, slug: freshSlug("lapsed"), name: "Lapsed" },
+    });
+    const scope = `service.${lapsed.slug}.read`;
+    const bound = (
+      await owner.createApiKey({
+        input: { workspaceId: ws.id, name: "bound", type: "SECRET", environment: "LIVE", serviceId: lapsed.id },
+      })
+    ).createApiKey.secret;
+    const holder = await makeKey([scope]);
+    await owner.setServiceActive({ input: { id: lapsed.id, active: false } });
+    // Cold once: the workspace's switched-off services are read with it.
+    expect((await verify(verifier, bound)).code).toBe("service_inactive");
+    expect((await verify(verifier, holder.secret, [scope])).code).toBe("service_inactive");
+    const { result: codes, statements } = await counting(async () => {
+      const seen: string[] = [];
+      for (let i = 0; i < 20; i++) {
+        seen.push((await verify(verifier, i % 2 ? bound : holder.secret, i % 2 ? [] : [scope])).code);
+      }
+      return new Set(seen);
+    });
+    expect([...codes]).toEqual(["service_inactive"]);
+    expect(statements, statements.join("\n")).toEqual([]);
+    await owner.setServiceActive({ input: { id: lapsed.id, active: true } });
+  });
+
   it("malformed keys never query, even the first time they are seen", async () => {
     // Warm the caller's own key first: only the verified keys are cold.
     await verify(verifier, malformedKeys()[0] as string);
@@ -122,7 +149,7 @@ describe("changes are honoured by the very next verification", () => {
     await verify(by, key, requiredScopes);
     const { result, statements } = await counting(() => verify(by, key, requiredScopes));
     // A session caller costs its own session lookup; nothing may read api_keys or workspaces.
-    expect(statements.filter((sql) => /"api_keys"|"workspaces"/.test(sql))).toEqual([]);
+    expect(statements.filter((sql) => /"api_keys"|"workspaces"|"services"/.test(sql))).toEqual([]);
     return result;
   }
 
@@ -143,6 +170,27 @@ describe("changes are honoured by the very next verification", () => {
     expect((await verify(owner, key.secret)).code).toBe("keys_disabled");
     await owner.setKeysEnabled({ input: { workspaceId: other.id, enabled: true } });
     expect((await verify(owner, key.secret)).code).toBe("VALID");
+  });
+
+  it("setServiceActive(false) → service_inactive for bound keys and required scopes, and VALID once on", async () => {
+    const { createService: service } = await owner.createService({
+      input: { workspaceId: ws.id, slug: freshSlug("switched"), name: "Switched" },
+    });
+    const scope = `service.${service.slug}.read`;
+    const bound = (
+      await owner.createApiKey({
+        input: { workspaceId: ws.id, name: "bound", type: "SECRET", environment: "LIVE", serviceId: service.id },
+      })
+    ).createApiKey.secret;
+    const holder = (await makeKey([scope])).secret;
+    expect((await verifyWarm(verifier, bound)).code).toBe("VALID");
+    expect((await verifyWarm(verifier, holder, [scope])).code).toBe("VALID");
+    await owner.setServiceActive({ input: { id: service.id, active: false } });
+    expect((await verify(verifier, bound)).code).toBe("service_inactive");
+    expect((await verify(verifier, holder, [scope])).code).toBe("service_inactive");
+    await owner.setServiceActive({ input: { id: service.id, active: true } });
+    expect((await verify(verifier, bound)).code).toBe("VALID");
+    expect((await verify(verifier, holder, [scope])).code).toBe("VALID");
   });
 
   it("updateApiKey removing a scope → insufficient_scope", async () => {

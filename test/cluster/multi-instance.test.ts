@@ -16,6 +16,7 @@ let ownerA: KeywardClient;
 let verifierA: KeywardClient;
 let verifierB: KeywardClient;
 let workspaceId: string;
+let forms: string;
 
 const client = (server: ServerProcess, token?: string) => createClient({ url: `${server.url}/graphql`, token });
 
@@ -38,6 +39,7 @@ beforeAll(async () => {
   });
   ownerA = client(a, signUp.token);
   workspaceId = (await ownerA.createWorkspace({ input: { name: "Cluster", slug: "cluster" } })).createWorkspace.id;
+  forms = (await ownerA.createService({ input: { workspaceId, slug: "forms", name: "Forms" } })).createService.id;
   const verifier = await createKey(["keys:verify"]);
   verifierA = client(a, verifier.secret);
   verifierB = client(b, verifier.secret);
@@ -50,9 +52,9 @@ afterAll(async () => {
   await database?.drop();
 });
 
-async function createKey(scopes: string[], rateLimit?: { limit: number; windowSeconds: number }) {
+async function createKey(scopes: string[], rateLimit?: { limit: number; windowSeconds: number }, serviceId?: string) {
   const { createApiKey } = await ownerA.createApiKey({
-    input: { workspaceId, name: "cluster key", type: "SECRET", environment: "LIVE", scopes, rateLimit },
+    input: { workspaceId, name: "cluster key", type: "SECRET", environment: "LIVE", scopes, rateLimit, serviceId },
   });
   return { id: createApiKey.apiKey.id, secret: createApiKey.secret };
 }
@@ -114,6 +116,63 @@ describe("two instances sharing PostgreSQL and Redis", () => {
     expect(Date.now() - switchedAt).toBeLessThan(1_000);
     await ownerA.setKeysEnabled({ input: { workspaceId, enabled: true } });
     await waitFor(async () => (await onB()) === "VALID", 5_000);
+  });
+
+  it("a service switched off on A is refused by B within one second, and works on B once back on", async () => {
+    const holder = await createKey(["service.forms.read"]);
+    const bound = await createKey(["keys:read"], undefined, forms);
+    const required = async () =>
+      (await verifierB.verifyApiKey({ input: { key: holder.secret, requiredScopes: ["service.forms.read"] } }))
+        .verifyApiKey.code;
+    // The bound key as B's caller: its own credential answers (402 while off).
+    const asCaller = () =>
+      client(b, bound.secret)
+        .apiKeys({ workspaceId, environment: "LIVE", first: 1 })
+        .then(
+          () => "ok",
+          (error: unknown) => (error instanceof KeywardError ? `${error.code} ${error.status}` : "unexpected"),
+        );
+    const onB = async () => [await required(), (await verify(verifierB, bound.secret)).code, await asCaller()];
+    // All three warm in B's cache.
+    expect(await onB()).toEqual(["VALID", "VALID", "ok"]);
+
+    await ownerA.setServiceActive({ input: { id: forms, active: false } });
+    const offAt = Date.now();
+    const off = ["service_inactive", "service_inactive", "service_inactive 402"];
+    await waitFor(async () => JSON.stringify(await onB()) === JSON.stringify(off), 5_000);
+    expect(Date.now() - offAt).toBeLessThan(1_000);
+
+    await ownerA.setServiceActive({ input: { id: forms, active: true } });
+    const onAt = Date.now();
+    await waitFor(async () => JSON.stringify(await onB()) === JSON.stringify(["VALID", "VALID", "ok"]), 5_000);
+    expect(Date.now() - onAt).toBeLessThan(1_000);
+  });
+
+  it("a pair regenerated on A with no grace is refused by B within one second; the new pair works on B", async () => {
+    const { createKeyPair: old } = await ownerA.createKeyPair({
+      input: {
+        workspaceId,
+        name: "widget",
+        environment: "LIVE",
+        publishable: { scopes: ["keys:read"], allowedOrigins: ["https://chat.example.com"] },
+        secret: { scopes: ["keys:read"] },
+      },
+    });
+    const onB = async (pk: string, sk: string) => [
+      (await verifierB.verifyApiKey({ input: { key: pk, origin: "https://chat.example.com" } })).verifyApiKey.code,
+      (await verify(verifierB, sk)).code,
+    ];
+    expect(await onB(old.publishableKey.secret, old.secretKey.secret)).toEqual(["VALID", "VALID"]);
+    const { regenerateKeyPair: fresh } = await ownerA.regenerateKeyPair({ input: { id: old.secretKey.apiKey.id } });
+    const at = Date.now();
+    await waitFor(
+      async () =>
+        JSON.stringify(await onB(old.publishableKey.secret, old.secretKey.secret)) ===
+        JSON.stringify(["key_expired", "key_expired"]),
+      5_000,
+    );
+    expect(Date.now() - at).toBeLessThan(1_000);
+    expect(await onB(fresh.publishableKey.secret, fresh.secretKey.secret)).toEqual(["VALID", "VALID"]);
   });
 
   it("a limit of N per window across both instances lets at most N through", async () => {

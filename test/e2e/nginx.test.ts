@@ -14,7 +14,7 @@ let keyward: Server;
 let upstream: Server;
 let nginx: Nginx;
 const seen: { method: string; url: string; headers: IncomingHttpHeaders; body: string }[] = [];
-const keys: Record<"valid" | "revoked" | "narrow" | "limited", { id: string; secret: string }> = {} as never;
+const keys: Record<"valid" | "revoked" | "narrow" | "limited" | "lapsed", { id: string; secret: string }> = {} as never;
 
 const listen = async (server: Server) => {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -32,7 +32,7 @@ server {
     auth_request_set $keyward_key_id $upstream_http_x_keyward_key_id;
     auth_request_set $keyward_workspace_id $upstream_http_x_keyward_workspace_id;
     auth_request_set $keyward_environment $upstream_http_x_keyward_environment;
-    # nginx turns any auth answer but 2xx, 401 and 403 into 500: keep a 429 a 429.
+    # nginx turns any auth answer but 2xx, 401 and 403 into 500: keep a 429 a 429, a 402 a 402.
     auth_request_set $keyward_status $upstream_status;
     auth_request_set $keyward_retry_after $upstream_http_retry_after;
     error_page 500 = @keyward_refused;
@@ -57,6 +57,9 @@ server {
       add_header Retry-After $keyward_retry_after always;
       return 429 '{"error":{"code":"rate_limit_exceeded"}}';
     }
+    if ($keyward_status = 402) {
+      return 402 '{"error":{"code":"service_inactive"}}';
+    }
     return 500;
   }
 }`;
@@ -78,10 +81,11 @@ beforeAll(async () => {
   const owner = await signUpUser(app, "nginx-owner");
   const ws = (await owner.client.createWorkspace({ input: { name: "Edge", slug: `edge-${process.pid}` } }))
     .createWorkspace;
-  const make = async (scopes: string[], limit = 1000) => {
+  await owner.client.createService({ input: { workspaceId: ws.id, slug: "forms", name: "Forms" } });
+  const make = async (scopes: string[], limit = 1000, workspaceId = ws.id) => {
     const { createApiKey } = await owner.client.createApiKey({
       input: {
-        workspaceId: ws.id,
+        workspaceId,
         name: "customer",
         type: "SECRET",
         environment: "LIVE",
@@ -96,6 +100,14 @@ beforeAll(async () => {
   await owner.client.revokeApiKey({ input: { id: keys.revoked.id } });
   keys.narrow = await make(["keys:read"]);
   keys.limited = await make(["service.forms.read"], 1);
+  // Another customer whose forms subscription lapsed.
+  const lapsing = (await owner.client.createWorkspace({ input: { name: "Lapsed", slug: `lapsed-${process.pid}` } }))
+    .createWorkspace;
+  const { createService } = await owner.client.createService({
+    input: { workspaceId: lapsing.id, slug: "forms", name: "Forms" },
+  });
+  keys.lapsed = await make(["service.forms.read"], 1000, lapsing.id);
+  await owner.client.setServiceActive({ input: { id: createService.id, active: false } });
 });
 
 afterAll(async () => {
@@ -148,6 +160,14 @@ describe("nginx auth_request in front of an upstream", () => {
       "x-keyward-required-scopes": "keys:read",
     });
     expect(response.status, nginx.errors()).toBe(403);
+    expect(seen.length).toBe(before);
+  });
+
+  it("a key whose forms subscription lapsed gets 402, and the upstream never runs", async () => {
+    const before = seen.length;
+    const response = await through("/orders", { "x-api-key": keys.lapsed.secret });
+    expect(response.status, nginx.errors()).toBe(402);
+    expect(await response.json()).toEqual({ error: { code: "service_inactive" } });
     expect(seen.length).toBe(before);
   });
 

@@ -27,6 +27,8 @@ export const CASE_NAMES = [
   "ip_not_allowed",
   "inside its IP allowlist",
   "rate_limit_exceeded",
+  "bound to an inactive service",
+  "requiring an inactive service's scope",
   "malformed",
 ] as const;
 
@@ -72,6 +74,10 @@ export async function seedRestFixture(app: TestApp, clientIp: string): Promise<R
     return { id: createApiKey.apiKey.id, secret: createApiKey.secret };
   };
   const makeKey = (input?: Partial<Omit<CreateApiKeyInput, "workspaceId">>) => makeKeyIn(workspaceId, input);
+  const service = async (name: string) =>
+    (await owner.client.createService({ input: { workspaceId, slug: name, name } })).createService.id;
+  await service("forms");
+  const lapsed = await service("lapsed");
 
   const valid = await makeKey();
   const revoked = await makeKey();
@@ -80,7 +86,7 @@ export async function seedRestFixture(app: TestApp, clientIp: string): Promise<R
   const rolled = await makeKey();
   await owner.client.rollApiKey({ input: { id: rolled.id, gracePeriodSeconds: 60 } });
   const off = (await owner.client.createWorkspace({ input: { name: "Off", slug: slug("rest-off") } })).createWorkspace;
-  const disabled = await makeKeyIn(off.id);
+  const disabled = await makeKeyIn(off.id, { scopes: ["keys:read"] });
   await owner.client.setKeysEnabled({ input: { workspaceId: off.id, enabled: false } });
   const publishable = await makeKey({
     type: "PUBLISHABLE",
@@ -90,6 +96,9 @@ export async function seedRestFixture(app: TestApp, clientIp: string): Promise<R
   const fenced = await makeKey({ allowedIps: ["198.51.100.0/24"] });
   const inside = await makeKey({ allowedIps: [`${clientIp}/32`] });
   const limited = await makeKey({ rateLimit: { limit: 1, windowSeconds: 3600 } });
+  const boundToLapsed = await makeKey({ serviceId: lapsed, scopes: ["service.lapsed.read"] });
+  const spanning = await makeKey({ scopes: ["service.forms.read", "service.lapsed.read"] });
+  await owner.client.setServiceActive({ input: { id: lapsed, active: false } });
   // The one request limited allows, spent before the cases run.
   await owner.client.verifyApiKey({ input: { key: limited.secret } });
   // Past the expiry and the roll's grace period.
@@ -121,6 +130,12 @@ export async function seedRestFixture(app: TestApp, clientIp: string): Promise<R
     ip_not_allowed: { key: fenced.secret, code: "ip_not_allowed" },
     "inside its IP allowlist": { key: inside.secret, code: "VALID" },
     rate_limit_exceeded: { key: limited.secret, code: "rate_limit_exceeded" },
+    "bound to an inactive service": { key: boundToLapsed.secret, code: "service_inactive" },
+    "requiring an inactive service's scope": {
+      key: spanning.secret,
+      requiredScopes: ["service.forms.read", "service.lapsed.read"],
+      code: "service_inactive",
+    },
     malformed: { key: "sk_live_nope", code: "invalid_key_format" },
   };
   return { owner, workspaceId, strangerKey, cases, makeKey };

@@ -106,11 +106,13 @@ export function describeRestRoutes(
       ["an unknown session token", `kws_${"a".repeat(43)}`, "authentication_required"],
       ["a revoked verifier key", "revoked", "invalid_api_key"],
       ["a publishable key", "publishable", "publishable_key_write"],
+      ["a verifier key bound to a lapsed service", "bound", "service_inactive"],
     ])("an attacker with %s gets the caller error verifyApiKey gives, not a verdict", async (_, credential, code) => {
       const { app, http, fixture } = context;
       let token = credential;
       if (credential === "revoked") token = fixture.cases.revoked.key;
       if (credential === "publishable") token = fixture.cases["publishable from its origin"].key;
+      if (credential === "bound") token = fixture.cases["bound to an inactive service"].key;
       const headers = { origin: "https://app.example.com" };
       await expectCode(app.client(token, headers).verifyApiKey({ input: { key: valid() } }), code);
       const response = await http.fetch("/v1/keys/verify", postJson({ key: valid() }, token, headers));

@@ -37,6 +37,7 @@ beforeAll(async () => {
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   owner = await signUpUser(app, "owner");
   workspaceId = (await owner.client.createWorkspace({ input: { name: "Fast", slug: "fast-path" } })).createWorkspace.id;
+  await owner.client.createService({ input: { workspaceId, slug: "forms", name: "Forms" } });
   const make = async (name: string, scopes: string[]) =>
     (
       await owner.client.createApiKey({

@@ -14,6 +14,7 @@ const keyCaller: KeyManager = {
   grantsServiceScopes: false,
   rate: { limit: 50, windowSeconds: 60 },
   signsTokens: false,
+  serviceId: null,
 };
 
 const shape = (type: "SECRET" | "PUBLISHABLE", over: Partial<Parameters<typeof checkShape>[0]> = {}) =>

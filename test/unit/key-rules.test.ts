@@ -10,9 +10,17 @@ import {
   isPublishableScope,
   isReadScope,
   normaliseScopes,
+  serviceOfScope,
 } from "../../server/keys/scopes";
 import { createSecretBox } from "../../server/keys/secret-box";
-import { checkKeyUse, type KeyState, keyStatus } from "../../server/keys/status";
+import {
+  checkKeyUse,
+  checkRequiredServices,
+  type InactiveServices,
+  type KeyState,
+  keyStatus,
+  NO_INACTIVE_SERVICES,
+} from "../../server/keys/status";
 import { EXPECTED_WORKSPACE_SCOPES } from "../helpers/vocabulary";
 
 // The pure rules around a key (DESIGN.md "ApiKey", "Roles and scopes"): which scopes,
@@ -579,6 +587,7 @@ describe("checkKeyUse", () => {
     graceUntil: null,
     allowedOrigins: [],
     allowedIps: ["203.0.113.0/24"],
+    serviceId: null,
   };
   const publishable: KeyState = {
     type: "PUBLISHABLE",
@@ -587,24 +596,56 @@ describe("checkKeyUse", () => {
     graceUntil: null,
     allowedOrigins: ["https://app.example.com"],
     allowedIps: [],
+    serviceId: null,
   };
-  const goodUse = { now, keysEnabled: true, origin: "https://app.example.com", ip: "203.0.113.9" };
+  const formsId = "5f0c7a52-0000-4000-8000-000000000001";
+  const formsOff: InactiveServices = { byId: new Map([[formsId, "forms"]]), slugs: new Set(["forms"]) };
+  const goodUse = {
+    now,
+    keysEnabled: true,
+    inactiveServices: NO_INACTIVE_SERVICES,
+    origin: "https://app.example.com",
+    ip: "203.0.113.9",
+  };
 
   it("allows a healthy key used from an allowed origin / IP", () => {
     expect(checkKeyUse(secret, goodUse)).toBeNull();
     expect(checkKeyUse(publishable, goodUse)).toBeNull();
   });
 
-  it("revoked beats disabled beats expired beats origin / IP", () => {
-    const badUse = { now, keysEnabled: false, origin: "https://evil.com", ip: "10.0.0.1" };
-    for (const key of [secret, publishable]) {
+  it("revoked beats disabled beats service inactive beats expired beats origin / IP", () => {
+    const badUse = {
+      now,
+      keysEnabled: false,
+      inactiveServices: formsOff,
+      origin: "https://evil.com",
+      ip: "10.0.0.1",
+    };
+    for (const unbound of [secret, publishable]) {
+      const key = { ...unbound, serviceId: formsId };
       expect(checkKeyUse({ ...key, revokedAt: past, expiresAt: past }, badUse)?.code).toBe("invalid_api_key");
       expect(checkKeyUse({ ...key, expiresAt: past }, badUse)?.code).toBe("keys_disabled");
-      expect(checkKeyUse({ ...key, expiresAt: past }, { ...badUse, keysEnabled: true })?.code).toBe("key_expired");
-      expect(checkKeyUse({ ...key, graceUntil: past }, { ...badUse, keysEnabled: true })?.code).toBe("key_expired");
+      const enabled = { ...badUse, keysEnabled: true };
+      expect(checkKeyUse({ ...key, expiresAt: past }, enabled)?.code).toBe("service_inactive");
+      const serviceOn = { ...enabled, inactiveServices: NO_INACTIVE_SERVICES };
+      expect(checkKeyUse({ ...key, expiresAt: past }, serviceOn)?.code).toBe("key_expired");
+      expect(checkKeyUse({ ...key, graceUntil: past }, serviceOn)?.code).toBe("key_expired");
     }
-    expect(checkKeyUse(secret, { ...badUse, keysEnabled: true })?.code).toBe("ip_not_allowed");
-    expect(checkKeyUse(publishable, { ...badUse, keysEnabled: true })?.code).toBe("origin_not_allowed");
+    const enabled = { ...badUse, keysEnabled: true };
+    expect(checkKeyUse(secret, enabled)?.code).toBe("ip_not_allowed");
+    expect(checkKeyUse(publishable, enabled)?.code).toBe("origin_not_allowed");
+  });
+
+  it("a key bound to a switched-off service is refused, naming the service; other keys are not", () => {
+    const bound = { ...secret, serviceId: formsId };
+    expect(checkKeyUse(bound, { ...goodUse, inactiveServices: formsOff })).toEqual({
+      code: "service_inactive",
+      message: "The forms service is inactive: keys bound to it do not work until it is turned back on.",
+    });
+    expect(checkKeyUse(bound, goodUse)).toBeNull();
+    expect(checkKeyUse(secret, { ...goodUse, inactiveServices: formsOff })).toBeNull();
+    const otherService = { ...secret, serviceId: "5f0c7a52-0000-4000-8000-000000000002" };
+    expect(checkKeyUse(otherService, { ...goodUse, inactiveServices: formsOff })).toBeNull();
   });
 
   it("follows the documented order for every combination (property)", () => {
@@ -614,6 +655,8 @@ describe("checkKeyUse", () => {
         fc.record({
           revoked: fc.boolean(),
           enabled: fc.boolean(),
+          bound: fc.boolean(),
+          serviceOn: fc.boolean(),
           expiry: fc.constantFrom("none", "past", "future"),
           grace: fc.constantFrom("none", "past", "future"),
           originOk: fc.boolean(),
@@ -628,10 +671,12 @@ describe("checkKeyUse", () => {
             graceUntil: at(s.grace),
             allowedOrigins: ["https://*.example.com"],
             allowedIps: ["2001:db8::/32"],
+            serviceId: s.bound ? formsId : null,
           };
           const use = {
             now,
             keysEnabled: s.enabled,
+            inactiveServices: s.serviceOn ? NO_INACTIVE_SERVICES : formsOff,
             origin: s.originOk ? "https://a.example.com" : "https://example.org",
             ip: s.ipOk ? "2001:db8::5" : "2001:db9::5",
           };
@@ -639,13 +684,15 @@ describe("checkKeyUse", () => {
             ? "invalid_api_key"
             : !s.enabled
               ? "keys_disabled"
-              : s.expiry === "past" || s.grace === "past"
-                ? "key_expired"
-                : type === "PUBLISHABLE" && !s.originOk
-                  ? "origin_not_allowed"
-                  : type === "SECRET" && !s.ipOk
-                    ? "ip_not_allowed"
-                    : null;
+              : s.bound && !s.serviceOn
+                ? "service_inactive"
+                : s.expiry === "past" || s.grace === "past"
+                  ? "key_expired"
+                  : type === "PUBLISHABLE" && !s.originOk
+                    ? "origin_not_allowed"
+                    : type === "SECRET" && !s.ipOk
+                      ? "ip_not_allowed"
+                      : null;
           const result = checkKeyUse(key, use);
           expect(result?.code ?? null).toBe(expected);
           if (result) expect(result.message.length).toBeGreaterThan(0);
@@ -696,6 +743,40 @@ describe("checkKeyUse", () => {
 
   it("a secret key does not need an Origin header", () => {
     expect(checkKeyUse(secret, { ...goodUse, origin: null })).toBeNull();
+  });
+});
+
+describe("checkRequiredServices", () => {
+  const off: InactiveServices = { byId: new Map([["id-forms", "forms"]]), slugs: new Set(["forms"]) };
+
+  it("refuses a requirement of any scope of a switched-off service, naming the service", () => {
+    for (const scope of ["service.forms.read", "service.forms.write", "service.forms.delete_all"]) {
+      expect(checkRequiredServices(["keys:read", scope], off)).toEqual({
+        code: "service_inactive",
+        message: "The forms service is inactive: its scopes grant nothing until it is turned back on.",
+      });
+    }
+  });
+
+  it("lets through scopes of other services, look-alikes and workspace scopes", () => {
+    const others = ["service.forms-2.read", "service.form.read", "service.billing.read", "keys:read", "forms", "*"];
+    expect(checkRequiredServices(others, off)).toBeNull();
+    expect(checkRequiredServices([], off)).toBeNull();
+    expect(checkRequiredServices(["service.forms.read"], NO_INACTIVE_SERVICES)).toBeNull();
+  });
+});
+
+describe("serviceOfScope", () => {
+  it.each([
+    ["service.forms.read", "forms"],
+    ["service.my-app2.delete_all", "my-app2"],
+    ["service.a.b", "a"],
+    ["keys:read", null],
+    ["service.forms", null],
+    ["service.Forms.read", null],
+    ["*", null],
+  ])("%s names %s", (scope, service) => {
+    expect(serviceOfScope(scope)).toBe(service);
   });
 });
 

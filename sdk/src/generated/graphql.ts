@@ -45,6 +45,8 @@ export type CreateApiKeyInput = {
   rateLimit?: RateLimitInput | null | undefined;
   /** keys:read, keys:write, keys:verify, members:read, members:write, workspace:read, workspace:write, audit:read, webhooks:write, or service.<slug>.<action>. You can grant only scopes you hold. Publishable keys: keys:read and service.<slug>.read only. */
   scopes?: Array<string> | null | undefined;
+  /** Bind the key to one service of the workspace: it stops while the service is inactive, and its service scopes may name only that service. Required for a publishable key with service scopes. Fixed once created. */
+  serviceId?: string | null | undefined;
   type: ApiKeyType;
   workspaceId: string;
 };
@@ -57,6 +59,22 @@ export type CreateAudienceInput = {
   workspaceId: string;
 };
 
+/** Both halves share a name, environment, service, expiry and metadata. */
+export type CreateKeyPairInput = {
+  environment: Environment;
+  /** Must be in the future; omit for no expiry. */
+  expiresAt?: string | null | undefined;
+  /** A JSON object of your own, up to 4096 bytes. */
+  metadata?: unknown;
+  /** Up to 100 characters; both keys carry it. */
+  name: string;
+  publishable: KeyPairPublishableInput;
+  secret: KeyPairSecretInput;
+  /** Bind both halves to one service of the workspace. */
+  serviceId?: string | null | undefined;
+  workspaceId: string;
+};
+
 export type CreatePlatformKeyInput = {
   /** Must be in the future; omit for no expiry. */
   expiresAt?: string | null | undefined;
@@ -64,6 +82,14 @@ export type CreatePlatformKeyInput = {
   name: string;
   /** At least one of keys:verify (any workspace's keys), workspaces:read (any workspace's basic details). */
   scopes: Array<string>;
+};
+
+export type CreateServiceInput = {
+  /** Display name, up to 100 characters. */
+  name: string;
+  /** 1–40 of a-z, 0-9 and inner hyphens, unique in the workspace; fixed once created. */
+  slug: string;
+  workspaceId: string;
 };
 
 export type CreateWorkspaceInput = {
@@ -81,6 +107,24 @@ export type DeleteAudienceInput = {
 export type Environment =
   | 'LIVE'
   | 'TEST';
+
+/** The browser half: keys:read and service.<slug>.read scopes only, from allowed origins. */
+export type KeyPairPublishableInput = {
+  /** Required: exact origins, or https://*.example.com. */
+  allowedOrigins?: Array<string> | null | undefined;
+  /** Default 100 per hour. */
+  rateLimit?: RateLimitInput | null | undefined;
+  scopes?: Array<string> | null | undefined;
+};
+
+/** The server half. */
+export type KeyPairSecretInput = {
+  /** CIDR blocks; empty allows any address. */
+  allowedIps?: Array<string> | null | undefined;
+  /** Default 1,000 per hour. */
+  rateLimit?: RateLimitInput | null | undefined;
+  scopes?: Array<string> | null | undefined;
+};
 
 export type PlatformKeyOperation =
   /** verifyApiKey or POST /v1/keys/verify (keys:verify). */
@@ -101,6 +145,13 @@ export type RateLimitInput = {
   limit: number;
   /** 1 to 86,400 seconds. */
   windowSeconds: number;
+};
+
+export type RegenerateKeyPairInput = {
+  /** How long the old pair keeps working: 0 (the default: it breaks at once) to 604800 (7 days). */
+  gracePeriodSeconds?: number | null | undefined;
+  /** Either half of the pair. */
+  id: string;
 };
 
 export type RemoveMemberInput = {
@@ -153,6 +204,12 @@ export type SetRequireAudienceTokenInput = {
   /** true: publishable keys verify only with an audience token. */
   required: boolean;
   workspaceId: string;
+};
+
+export type SetServiceActiveInput = {
+  /** false: keys bound to it and verifications requiring its scopes fail until it is turned back on. */
+  active: boolean;
+  id: string;
 };
 
 export type SignInInput = {
@@ -237,14 +294,14 @@ export type WorkspaceStatus =
   | 'ACTIVE'
   | 'SUSPENDED';
 
-export type ApiKeyFieldsFragment = { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, rateLimit: { limit: number, windowSeconds: number } };
+export type ApiKeyFieldsFragment = { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, pairedWithId: string | null, rateLimit: { limit: number, windowSeconds: number } };
 
 export type ApiKeyQueryVariables = Exact<{
   id: string;
 }>;
 
 
-export type ApiKeyQuery = { apiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, rateLimit: { limit: number, windowSeconds: number } } };
+export type ApiKeyQuery = { apiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, pairedWithId: string | null, rateLimit: { limit: number, windowSeconds: number } } };
 
 export type ApiKeysQueryVariables = Exact<{
   workspaceId: string;
@@ -256,35 +313,35 @@ export type ApiKeysQueryVariables = Exact<{
 }>;
 
 
-export type ApiKeysQuery = { apiKeys: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, createdBy: { id: string, email: string } | null, workspace: { id: string, slug: string }, rateLimit: { limit: number, windowSeconds: number } } }> } };
+export type ApiKeysQuery = { apiKeys: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, pairedWithId: string | null, createdBy: { id: string, email: string } | null, workspace: { id: string, slug: string }, rateLimit: { limit: number, windowSeconds: number } } }> } };
 
 export type CreateApiKeyMutationVariables = Exact<{
   input: CreateApiKeyInput;
 }>;
 
 
-export type CreateApiKeyMutation = { createApiKey: { secret: string, apiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, rateLimit: { limit: number, windowSeconds: number } } } };
+export type CreateApiKeyMutation = { createApiKey: { secret: string, apiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, pairedWithId: string | null, rateLimit: { limit: number, windowSeconds: number } } } };
 
 export type UpdateApiKeyMutationVariables = Exact<{
   input: UpdateApiKeyInput;
 }>;
 
 
-export type UpdateApiKeyMutation = { updateApiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, rateLimit: { limit: number, windowSeconds: number } } };
+export type UpdateApiKeyMutation = { updateApiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, pairedWithId: string | null, rateLimit: { limit: number, windowSeconds: number } } };
 
 export type RollApiKeyMutationVariables = Exact<{
   input: RollApiKeyInput;
 }>;
 
 
-export type RollApiKeyMutation = { rollApiKey: { secret: string, apiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, rateLimit: { limit: number, windowSeconds: number } } } };
+export type RollApiKeyMutation = { rollApiKey: { secret: string, apiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, pairedWithId: string | null, rateLimit: { limit: number, windowSeconds: number } } } };
 
 export type RevokeApiKeyMutationVariables = Exact<{
   input: RevokeApiKeyInput;
 }>;
 
 
-export type RevokeApiKeyMutation = { revokeApiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, rateLimit: { limit: number, windowSeconds: number } } };
+export type RevokeApiKeyMutation = { revokeApiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, pairedWithId: string | null, rateLimit: { limit: number, windowSeconds: number } } };
 
 export type SetKeysEnabledMutationVariables = Exact<{
   input: SetKeysEnabledInput;
@@ -339,6 +396,20 @@ export type AuditEventsQueryVariables = Exact<{
 
 export type AuditEventsQuery = { auditEvents: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, action: string, actorType: string, actorId: string | null, targetType: string, targetId: string | null, ip: string | null, data: unknown, createdAt: string, hash: string, prevHash: string } }> } };
 
+export type CreateKeyPairMutationVariables = Exact<{
+  input: CreateKeyPairInput;
+}>;
+
+
+export type CreateKeyPairMutation = { createKeyPair: { publishableKey: { secret: string, apiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, pairedWithId: string | null, rateLimit: { limit: number, windowSeconds: number } } }, secretKey: { secret: string, apiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, pairedWithId: string | null, rateLimit: { limit: number, windowSeconds: number } } } } };
+
+export type RegenerateKeyPairMutationVariables = Exact<{
+  input: RegenerateKeyPairInput;
+}>;
+
+
+export type RegenerateKeyPairMutation = { regenerateKeyPair: { publishableKey: { secret: string, apiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, pairedWithId: string | null, rateLimit: { limit: number, windowSeconds: number } } }, secretKey: { secret: string, apiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, pairedWithId: string | null, rateLimit: { limit: number, windowSeconds: number } } } } };
+
 export type PlatformKeyFieldsFragment = { id: string, name: string, start: string, scopes: Array<string>, status: PlatformKeyStatus, createdAt: string, lastUsedAt: string | null, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, createdBy: { id: string, email: string } | null };
 
 export type PlatformKeysQueryVariables = Exact<{
@@ -372,6 +443,29 @@ export type RevokePlatformKeyMutationVariables = Exact<{
 
 
 export type RevokePlatformKeyMutation = { revokePlatformKey: { id: string, name: string, start: string, scopes: Array<string>, status: PlatformKeyStatus, createdAt: string, lastUsedAt: string | null, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, createdBy: { id: string, email: string } | null } };
+
+export type ServiceFieldsFragment = { id: string, slug: string, name: string, active: boolean, createdAt: string };
+
+export type ServicesQueryVariables = Exact<{
+  workspaceId: string;
+}>;
+
+
+export type ServicesQuery = { services: Array<{ id: string, slug: string, name: string, active: boolean, createdAt: string }> };
+
+export type CreateServiceMutationVariables = Exact<{
+  input: CreateServiceInput;
+}>;
+
+
+export type CreateServiceMutation = { createService: { id: string, slug: string, name: string, active: boolean, createdAt: string } };
+
+export type SetServiceActiveMutationVariables = Exact<{
+  input: SetServiceActiveInput;
+}>;
+
+
+export type SetServiceActiveMutation = { setServiceActive: { id: string, slug: string, name: string, active: boolean, createdAt: string } };
 
 export type UserFieldsFragment = { id: string, email: string, name: string, isPlatformAdmin: boolean, createdAt: string };
 
@@ -502,6 +596,8 @@ export const ApiKeyFieldsFragmentDoc = new TypedDocumentString(`
   metadata
   rolledFromId
   canSignTokens
+  serviceId
+  pairedWithId
   rateLimit {
     limit
     windowSeconds
@@ -535,6 +631,15 @@ export const PlatformKeyFieldsFragmentDoc = new TypedDocumentString(`
   }
 }
     `, {"fragmentName":"PlatformKeyFields"}) as unknown as TypedDocumentString<PlatformKeyFieldsFragment, unknown>;
+export const ServiceFieldsFragmentDoc = new TypedDocumentString(`
+    fragment ServiceFields on Service {
+  id
+  slug
+  name
+  active
+  createdAt
+}
+    `, {"fragmentName":"ServiceFields"}) as unknown as TypedDocumentString<ServiceFieldsFragment, unknown>;
 export const UserFieldsFragmentDoc = new TypedDocumentString(`
     fragment UserFields on User {
   id
@@ -594,6 +699,8 @@ export const ApiKeyDocument = new TypedDocumentString(`
   metadata
   rolledFromId
   canSignTokens
+  serviceId
+  pairedWithId
   rateLimit {
     limit
     windowSeconds
@@ -649,6 +756,8 @@ export const ApiKeysDocument = new TypedDocumentString(`
   metadata
   rolledFromId
   canSignTokens
+  serviceId
+  pairedWithId
   rateLimit {
     limit
     windowSeconds
@@ -682,6 +791,8 @@ export const CreateApiKeyDocument = new TypedDocumentString(`
   metadata
   rolledFromId
   canSignTokens
+  serviceId
+  pairedWithId
   rateLimit {
     limit
     windowSeconds
@@ -712,6 +823,8 @@ export const UpdateApiKeyDocument = new TypedDocumentString(`
   metadata
   rolledFromId
   canSignTokens
+  serviceId
+  pairedWithId
   rateLimit {
     limit
     windowSeconds
@@ -745,6 +858,8 @@ export const RollApiKeyDocument = new TypedDocumentString(`
   metadata
   rolledFromId
   canSignTokens
+  serviceId
+  pairedWithId
   rateLimit {
     limit
     windowSeconds
@@ -775,6 +890,8 @@ export const RevokeApiKeyDocument = new TypedDocumentString(`
   metadata
   rolledFromId
   canSignTokens
+  serviceId
+  pairedWithId
   rateLimit {
     limit
     windowSeconds
@@ -875,6 +992,92 @@ export const AuditEventsDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<AuditEventsQuery, AuditEventsQueryVariables>;
+export const CreateKeyPairDocument = new TypedDocumentString(`
+    mutation CreateKeyPair($input: CreateKeyPairInput!) {
+  createKeyPair(input: $input) {
+    publishableKey {
+      secret
+      apiKey {
+        ...ApiKeyFields
+      }
+    }
+    secretKey {
+      secret
+      apiKey {
+        ...ApiKeyFields
+      }
+    }
+  }
+}
+    fragment ApiKeyFields on ApiKey {
+  id
+  name
+  type
+  environment
+  start
+  scopes
+  allowedOrigins
+  allowedIps
+  status
+  expiresAt
+  revokedAt
+  revokedReason
+  graceUntil
+  createdAt
+  lastUsedAt
+  metadata
+  rolledFromId
+  canSignTokens
+  serviceId
+  pairedWithId
+  rateLimit {
+    limit
+    windowSeconds
+  }
+}`) as unknown as TypedDocumentString<CreateKeyPairMutation, CreateKeyPairMutationVariables>;
+export const RegenerateKeyPairDocument = new TypedDocumentString(`
+    mutation RegenerateKeyPair($input: RegenerateKeyPairInput!) {
+  regenerateKeyPair(input: $input) {
+    publishableKey {
+      secret
+      apiKey {
+        ...ApiKeyFields
+      }
+    }
+    secretKey {
+      secret
+      apiKey {
+        ...ApiKeyFields
+      }
+    }
+  }
+}
+    fragment ApiKeyFields on ApiKey {
+  id
+  name
+  type
+  environment
+  start
+  scopes
+  allowedOrigins
+  allowedIps
+  status
+  expiresAt
+  revokedAt
+  revokedReason
+  graceUntil
+  createdAt
+  lastUsedAt
+  metadata
+  rolledFromId
+  canSignTokens
+  serviceId
+  pairedWithId
+  rateLimit {
+    limit
+    windowSeconds
+  }
+}`) as unknown as TypedDocumentString<RegenerateKeyPairMutation, RegenerateKeyPairMutationVariables>;
 export const PlatformKeysDocument = new TypedDocumentString(`
     query PlatformKeys($status: PlatformKeyStatus, $first: Int, $after: String) {
   platformKeys(status: $status, first: $first, after: $after) {
@@ -971,6 +1174,45 @@ export const RevokePlatformKeyDocument = new TypedDocumentString(`
     email
   }
 }`) as unknown as TypedDocumentString<RevokePlatformKeyMutation, RevokePlatformKeyMutationVariables>;
+export const ServicesDocument = new TypedDocumentString(`
+    query Services($workspaceId: ID!) {
+  services(workspaceId: $workspaceId) {
+    ...ServiceFields
+  }
+}
+    fragment ServiceFields on Service {
+  id
+  slug
+  name
+  active
+  createdAt
+}`) as unknown as TypedDocumentString<ServicesQuery, ServicesQueryVariables>;
+export const CreateServiceDocument = new TypedDocumentString(`
+    mutation CreateService($input: CreateServiceInput!) {
+  createService(input: $input) {
+    ...ServiceFields
+  }
+}
+    fragment ServiceFields on Service {
+  id
+  slug
+  name
+  active
+  createdAt
+}`) as unknown as TypedDocumentString<CreateServiceMutation, CreateServiceMutationVariables>;
+export const SetServiceActiveDocument = new TypedDocumentString(`
+    mutation SetServiceActive($input: SetServiceActiveInput!) {
+  setServiceActive(input: $input) {
+    ...ServiceFields
+  }
+}
+    fragment ServiceFields on Service {
+  id
+  slug
+  name
+  active
+  createdAt
+}`) as unknown as TypedDocumentString<SetServiceActiveMutation, SetServiceActiveMutationVariables>;
 export const MeDocument = new TypedDocumentString(`
     query Me {
   me {

@@ -24,6 +24,16 @@ async function freshAudience(w: World): Promise<string> {
   return createAudience.id;
 }
 
+const serviceSlug = () => `svc-${randomUUID().slice(0, 8)}`;
+
+/** A new active service of the workspace, made by its owner. */
+async function freshService(w: World) {
+  const { createService } = await w.owner.createService({
+    input: { workspaceId: w.workspace.id, slug: serviceSlug(), name: "Matrix service" },
+  });
+  return createService;
+}
+
 export const QUERY_RECIPES: Record<string, Recipe> = {
   me: { args: async () => ({}) },
   workspace: { args: async (w) => ({ id: w.workspace.id }) },
@@ -32,6 +42,7 @@ export const QUERY_RECIPES: Record<string, Recipe> = {
   auditEvents: { args: async (w) => ({ workspaceId: w.workspace.id }) },
   platformKeys: { args: async () => ({}) },
   audiences: { args: async (w) => ({ workspaceId: w.workspace.id }) },
+  services: { args: async (w) => ({ workspaceId: w.workspace.id }) },
 };
 
 export const MUTATION_RECIPES: Record<string, Recipe> = {
@@ -66,6 +77,34 @@ export const MUTATION_RECIPES: Record<string, Recipe> = {
   renameAudience: { args: async (w) => input({ id: await freshAudience(w), name: audienceName() }) },
   deleteAudience: { args: async (w) => input({ id: await freshAudience(w) }) },
   setRequireAudienceToken: { args: async (w) => input({ workspaceId: w.workspace.id, required: false }) },
+  createService: {
+    args: async (w) => input({ workspaceId: w.workspace.id, slug: serviceSlug(), name: "Made in the matrix" }),
+  },
+  setServiceActive: { args: async (w) => input({ id: (await freshService(w)).id, active: false }) },
+  createKeyPair: {
+    args: async (w) =>
+      input({
+        workspaceId: w.workspace.id,
+        name: "made pair",
+        environment: "LIVE",
+        publishable: { scopes: ["keys:read"], allowedOrigins: ["https://app.example.com"] },
+        secret: { scopes: ["keys:read"] },
+      }),
+  },
+  regenerateKeyPair: {
+    args: async (w) => {
+      const { createKeyPair } = await w.owner.createKeyPair({
+        input: {
+          workspaceId: w.workspace.id,
+          name: "matrix pair",
+          environment: "LIVE",
+          publishable: { scopes: ["keys:read"], allowedOrigins: ["https://app.example.com"] },
+          secret: { scopes: ["keys:read"] },
+        },
+      });
+      return input({ id: createKeyPair.secretKey.apiKey.id });
+    },
+  },
 };
 
 /** Values for required arguments of fields below the root (e.g. ApiKey.usage). */
