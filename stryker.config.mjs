@@ -7,6 +7,7 @@ const MUTATE = [
   "server/auth/shield.ts",
   "server/auth/principal.ts",
   "server/auth/permissions.ts",
+  "server/auth/audience-access.ts",
   "server/keys/grants.ts",
   "server/keys/scopes.ts",
   "server/keys/status.ts",
