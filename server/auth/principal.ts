@@ -79,6 +79,7 @@ async function resolveKey(cache: KeyCache, token: string, facts: RequestFacts): 
   const refused = checkKeyUse(key, {
     now: facts.now,
     keysEnabled: workspace.keysEnabled,
+    deployed: found.deployed,
     origin: facts.origin,
     ip: facts.ip,
   });

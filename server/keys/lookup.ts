@@ -6,9 +6,23 @@ import { hashKey, parseKey } from "./format";
 // for a key used as a credential (auth/principal.ts) and for a key being verified
 // (keys/verify.ts) alike. A malformed key is refused before any I/O; a warm key
 // reads only the in-memory cache.
+//
+// In a workspace that requires deploys, the key answered is the key as the latest
+// deployment published it (server/deployments/snapshot.ts): its scopes, allowlists,
+// expiry, limits and metadata from the deployment, its identity from its row. A key
+// the deployment does not list is `deployed: false`; a key revoked with `immediate`
+// is answered as its own (revoked) row whatever the deployment says.
 
 export type KeyLookup =
-  | { found: true; key: ApiKey; workspace: WorkspaceState }
+  | {
+      found: true;
+      key: ApiKey;
+      workspace: WorkspaceState;
+      /** false: the workspace requires deploys and its latest deployment does not list this key. */
+      deployed: boolean;
+      /** The deployment that answered; null where the workspace does not require deploys. */
+      deploymentVersion: number | null;
+    }
   | { found: false; malformed: string | null };
 
 export async function lookupKey(cache: KeyCache, presented: string): Promise<KeyLookup> {
@@ -18,5 +32,14 @@ export async function lookupKey(cache: KeyCache, presented: string): Promise<Key
   // Read synchronously when cached: an await per lookup is a microtask per request.
   const key = cache.cachedKey(hash) ?? (await cache.keyByHash(hash));
   const workspace = key ? (cache.cachedWorkspace(key.workspaceId) ?? (await cache.workspace(key.workspaceId))) : null;
-  return key && workspace ? { found: true, key, workspace } : { found: false, malformed: null };
+  if (!key || !workspace) return { found: false, malformed: null };
+  if (!workspace.requireDeploy) return { found: true, key, workspace, deployed: true, deploymentVersion: null };
+  const deployment = workspace.deployment;
+  if (!deployment) return { found: true, key, workspace, deployed: false, deploymentVersion: null };
+  if (key.revokedImmediately)
+    return { found: true, key, workspace, deployed: true, deploymentVersion: deployment.version };
+  const published = cache.cachedDeployedKey(deployment.id, hash) ?? (await cache.deployedKey(deployment.id, hash));
+  return published
+    ? { found: true, key: published.apply(key), workspace, deployed: true, deploymentVersion: deployment.version }
+    : { found: true, key, workspace, deployed: false, deploymentVersion: deployment.version };
 }

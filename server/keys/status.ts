@@ -4,7 +4,7 @@ import { originAllowed } from "./origins";
 
 // A key's state and whether it may be used now. Pure: the caller supplies the
 // clock, the request's Origin and IP. The order of checks is the contract:
-// revoked → workspace switch → expired (incl. roll grace) → origin / IP.
+// revoked → not deployed → workspace switch → expired (incl. roll grace) → origin / IP.
 
 export type KeyStatus = "ACTIVE" | "ROLLING" | "EXPIRED" | "REVOKED";
 
@@ -27,12 +27,20 @@ export function keyStatus(key: Pick<KeyState, "revokedAt" | "expiresAt" | "grace
 export interface UseContext {
   now: Date;
   keysEnabled: boolean;
+  /** false: the workspace requires deploys and its latest deployment does not list the key. */
+  deployed: boolean;
   origin: string | null;
   ip: string | null;
 }
 
 export function checkKeyUse(key: KeyState, use: UseContext): Failure | null {
   if (key.revokedAt) return { code: "invalid_api_key", message: "This API key has been revoked." };
+  if (!use.deployed) {
+    return {
+      code: "key_not_deployed",
+      message: "This API key is not in the workspace's latest deployment: it works once a deployment publishes it.",
+    };
+  }
   if (!use.keysEnabled) {
     return {
       code: "keys_disabled",

@@ -10,8 +10,10 @@ import type { UsageRecorder } from "./usage";
 
 // verifyApiKey's engine. The order of checks is the contract:
 // format and checksum (no I/O) → lookup → may the caller see it → revoked →
-// workspace switch → expired (incl. roll grace) → origin / IP → scopes → rate limit.
-// A warm verification reads only the in-memory cache.
+// not deployed → workspace switch → expired (incl. roll grace) → origin / IP →
+// scopes → rate limit. A warm verification reads only the in-memory cache; in a
+// workspace that requires deploys the lookup answers the key as the latest
+// deployment published it, and the outcome names that deployment's version.
 
 export interface VerifyRequest {
   key: string;
@@ -62,6 +64,8 @@ export interface VerifyOutcome {
   key: ApiKey | null;
   workspace: WorkspaceState | null;
   ratelimit: RateDecision | null;
+  /** The deployment that answered; null where the workspace does not require deploys. */
+  deploymentVersion: number | null;
 }
 
 const NOT_FOUND = "No such API key is visible to you.";
@@ -73,8 +77,9 @@ function refuse(
   message: string,
   key: ApiKey | null = null,
   workspace: WorkspaceState | null = null,
+  deploymentVersion: number | null = null,
 ): VerifyOutcome {
-  return { code, message, key, workspace, ratelimit: null };
+  return { code, message, key, workspace, ratelimit: null, deploymentVersion };
 }
 
 /** Counts the outcome for the key's usage, then returns it. */
@@ -92,21 +97,25 @@ export async function verifyKey(
   if (!found.found) {
     return found.malformed ? refuse("invalid_key_format", found.malformed) : refuse("not_found", NOT_FOUND);
   }
-  const { key, workspace } = found;
+  const { key, workspace, deploymentVersion } = found;
   // Unknown, and known but not the caller's to verify, answer alike.
   if (!(await mayVerify(key))) return refuse("not_found", NOT_FOUND);
 
   const refused = checkKeyUse(key, {
     now: deps.now,
     keysEnabled: workspace.keysEnabled,
+    deployed: found.deployed,
     origin: request.origin,
     ip: request.ip,
   });
-  if (refused) return counted(deps, key, refuse(refused.code, refused.message, key, workspace));
+  if (refused) {
+    return counted(deps, key, refuse(refused.code, refused.message, key, workspace, deploymentVersion));
+  }
   const held = effectiveScopes(key);
   const missing = request.requiredScopes.find((scope) => !holdsScope(held, scope));
   if (missing) {
-    return counted(deps, key, refuse("insufficient_scope", `The key lacks the ${missing} scope.`, key, workspace));
+    const message = `The key lacks the ${missing} scope.`;
+    return counted(deps, key, refuse("insufficient_scope", message, key, workspace, deploymentVersion));
   }
 
   const ratelimit = await deps.limits.consume("key", key.id, effectiveLimit(key));
@@ -117,11 +126,20 @@ export async function verifyKey(
       key,
       workspace,
       ratelimit,
+      deploymentVersion,
     });
   }
   // Only a successful verification counts as a use.
   deps.usage.touch(key.id, deps.now);
-  return counted(deps, key, { code: "VALID", message: "The key is valid.", key, workspace, ratelimit });
+  const valid: VerifyOutcome = {
+    code: "VALID",
+    message: "The key is valid.",
+    key,
+    workspace,
+    ratelimit,
+    deploymentVersion,
+  };
+  return counted(deps, key, valid);
 }
 
 /** The answer about one key as plain data: the GraphQL `VerifyResult` and the JSON of `POST /v1/keys/verify`. */
@@ -138,10 +156,16 @@ export interface VerifyResultView {
   metadata: ApiKey["metadata"] | null;
   ratelimit: { limit: number; remaining: number; resetAt: Date } | null;
   audience: null;
-  deploymentVersion: null;
+  deploymentVersion: number | null;
 }
 
-export function verifyResultView({ code, message, key, ratelimit }: VerifyOutcome): VerifyResultView {
+export function verifyResultView({
+  code,
+  message,
+  key,
+  ratelimit,
+  deploymentVersion,
+}: VerifyOutcome): VerifyResultView {
   return {
     valid: code === "VALID",
     code,
@@ -154,8 +178,8 @@ export function verifyResultView({ code, message, key, ratelimit }: VerifyOutcom
     expiresAt: key?.expiresAt ?? null,
     metadata: key?.metadata ?? null,
     ratelimit: ratelimit && { limit: ratelimit.limit, remaining: ratelimit.remaining, resetAt: ratelimit.resetAt },
-    // Reserved for audience tokens and deployments.
+    // Reserved for audience tokens.
     audience: null,
-    deploymentVersion: null,
+    deploymentVersion,
   };
 }

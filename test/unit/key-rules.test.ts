@@ -559,23 +559,25 @@ describe("checkKeyUse", () => {
     allowedOrigins: ["https://app.example.com"],
     allowedIps: [],
   };
-  const goodUse = { now, keysEnabled: true, origin: "https://app.example.com", ip: "203.0.113.9" };
+  const goodUse = { now, keysEnabled: true, deployed: true, origin: "https://app.example.com", ip: "203.0.113.9" };
 
   it("allows a healthy key used from an allowed origin / IP", () => {
     expect(checkKeyUse(secret, goodUse)).toBeNull();
     expect(checkKeyUse(publishable, goodUse)).toBeNull();
   });
 
-  it("revoked beats disabled beats expired beats origin / IP", () => {
-    const badUse = { now, keysEnabled: false, origin: "https://evil.com", ip: "10.0.0.1" };
+  it("revoked beats not deployed beats disabled beats expired beats origin / IP", () => {
+    const badUse = { now, keysEnabled: false, deployed: false, origin: "https://evil.com", ip: "10.0.0.1" };
     for (const key of [secret, publishable]) {
       expect(checkKeyUse({ ...key, revokedAt: past, expiresAt: past }, badUse)?.code).toBe("invalid_api_key");
-      expect(checkKeyUse({ ...key, expiresAt: past }, badUse)?.code).toBe("keys_disabled");
-      expect(checkKeyUse({ ...key, expiresAt: past }, { ...badUse, keysEnabled: true })?.code).toBe("key_expired");
-      expect(checkKeyUse({ ...key, graceUntil: past }, { ...badUse, keysEnabled: true })?.code).toBe("key_expired");
+      expect(checkKeyUse({ ...key, expiresAt: past }, badUse)?.code).toBe("key_not_deployed");
+      expect(checkKeyUse({ ...key, expiresAt: past }, { ...badUse, deployed: true })?.code).toBe("keys_disabled");
+      const enabled = { ...badUse, deployed: true, keysEnabled: true };
+      expect(checkKeyUse({ ...key, expiresAt: past }, enabled)?.code).toBe("key_expired");
+      expect(checkKeyUse({ ...key, graceUntil: past }, enabled)?.code).toBe("key_expired");
     }
-    expect(checkKeyUse(secret, { ...badUse, keysEnabled: true })?.code).toBe("ip_not_allowed");
-    expect(checkKeyUse(publishable, { ...badUse, keysEnabled: true })?.code).toBe("origin_not_allowed");
+    expect(checkKeyUse(secret, { ...badUse, deployed: true, keysEnabled: true })?.code).toBe("ip_not_allowed");
+    expect(checkKeyUse(publishable, { ...badUse, deployed: true, keysEnabled: true })?.code).toBe("origin_not_allowed");
   });
 
   it("follows the documented order for every combination (property)", () => {
@@ -584,6 +586,7 @@ describe("checkKeyUse", () => {
         fc.constantFrom("SECRET" as const, "PUBLISHABLE" as const),
         fc.record({
           revoked: fc.boolean(),
+          deployed: fc.boolean(),
           enabled: fc.boolean(),
           expiry: fc.constantFrom("none", "past", "future"),
           grace: fc.constantFrom("none", "past", "future"),
@@ -603,20 +606,23 @@ describe("checkKeyUse", () => {
           const use = {
             now,
             keysEnabled: s.enabled,
+            deployed: s.deployed,
             origin: s.originOk ? "https://a.example.com" : "https://example.org",
             ip: s.ipOk ? "2001:db8::5" : "2001:db9::5",
           };
           const expected = s.revoked
             ? "invalid_api_key"
-            : !s.enabled
-              ? "keys_disabled"
-              : s.expiry === "past" || s.grace === "past"
-                ? "key_expired"
-                : type === "PUBLISHABLE" && !s.originOk
-                  ? "origin_not_allowed"
-                  : type === "SECRET" && !s.ipOk
-                    ? "ip_not_allowed"
-                    : null;
+            : !s.deployed
+              ? "key_not_deployed"
+              : !s.enabled
+                ? "keys_disabled"
+                : s.expiry === "past" || s.grace === "past"
+                  ? "key_expired"
+                  : type === "PUBLISHABLE" && !s.originOk
+                    ? "origin_not_allowed"
+                    : type === "SECRET" && !s.ipOk
+                      ? "ip_not_allowed"
+                      : null;
           const result = checkKeyUse(key, use);
           expect(result?.code ?? null).toBe(expected);
           if (result) expect(result.message.length).toBeGreaterThan(0);

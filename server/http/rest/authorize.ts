@@ -17,7 +17,8 @@ import { JSON_TYPE, type RestAnswer, type RestRequest, refuse } from "./answer";
 //   separated, all of them together (a client adding one only narrows access);
 // - origin: the Origin header; IP: the connection's peer address only, never
 //   X-Forwarded-For (behind a gateway that is the gateway's address).
-// 200 carries the key's identity in X-Keyward-* headers; a refusal carries the
+// 200 carries the key's identity in X-Keyward-* headers (and the deployment that
+// answered, where the workspace requires deploys); a refusal carries the
 // catalog status (401/403/429) and the JSON error body. Any method is answered
 // alike and no body is read: Envoy forwards the customer's method and path.
 
@@ -74,7 +75,7 @@ export async function authorizeRoute(deps: AppDeps, request: RestRequest): Promi
   if (code === "VALID") {
     if (!apiKey || !ratelimit) throw new Error("a valid verification came without its key and rate limit");
     // One literal with every header: the hottest answer of this route.
-    return {
+    const answer: RestAnswer = {
       status: 200,
       headers: {
         "content-type": JSON_TYPE,
@@ -91,6 +92,10 @@ export async function authorizeRoute(deps: AppDeps, request: RestRequest): Promi
       },
       body: request.method === "HEAD" ? "" : JSON.stringify(verifyResultView(outcome)),
     };
+    if (outcome.deploymentVersion !== null) {
+      answer.headers["x-keyward-deployment-version"] = String(outcome.deploymentVersion);
+    }
+    return answer;
   }
   // With no verifier there is no "not yours to verify": an unknown key is simply
   // not a credential, as on every other request made with it.
