@@ -76,6 +76,9 @@ export const RULES = {
     auditEvents: inWorkspace("audit:read", byWorkspaceIdArg),
     apiKey: onApiKey("keys:read", idArg),
     apiKeys: inWorkspace("keys:read", byWorkspaceIdArg),
+    // Deployments: members only, which the resolvers check after these rules.
+    deployments: inWorkspace("keys:read", byWorkspaceIdArg),
+    pendingDeployment: inWorkspace("keys:read", byWorkspaceIdArg),
   },
   Mutation: {
     signUp: allow,
@@ -90,6 +93,9 @@ export const RULES = {
     rollApiKey: onApiKey("keys:write", inputId),
     revokeApiKey: onApiKey("keys:write", inputId),
     setKeysEnabled: inWorkspace("keys:write", byInputWorkspaceId),
+    setRequireDeploy: inWorkspace("workspace:write", byInputWorkspaceId),
+    deployKeys: inWorkspace("keys:write", byInputWorkspaceId),
+    rollbackKeys: inWorkspace("keys:write", byInputWorkspaceId),
     // Which keys the caller may verify is decided per key, inside the answer (not_found).
     verifyApiKey: userOrSecretKey,
   },
@@ -109,6 +115,11 @@ export const RULES = {
   RateLimitState: allow,
   VerifyResult: allow,
   KeyUsage: allow,
+  Deployment: allow,
+  DeploymentConnection: allow,
+  DeploymentEdge: allow,
+  DeploymentKeyChange: allow,
+  PendingDeployment: allow,
 };
 
 export const permissions = shield(RULES, {

@@ -8,6 +8,7 @@ import "./membership";
 import "./audit";
 import "./apikey";
 import "./verify";
+import "./deployment";
 
 /** The schema as Pothos builds it, before permissions are applied. */
 export const schema = lexicographicSortSchema(builder.toSchema());

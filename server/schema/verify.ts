@@ -42,7 +42,11 @@ const VerifyResultRef = builder.objectRef<VerifyResultView>("VerifyResult").impl
     metadata: t.expose("metadata", { type: "JSON", nullable: true }),
     ratelimit: t.expose("ratelimit", { type: RateLimitStateRef, nullable: true }),
     audience: t.string({ nullable: true, description: "Reserved for audience tokens.", resolve: () => null }),
-    deploymentVersion: t.int({ nullable: true, description: "Reserved for deployments.", resolve: () => null }),
+    deploymentVersion: t.exposeInt("deploymentVersion", {
+      nullable: true,
+      description:
+        "The deployment that answered, in a workspace that requires deploys (requireDeploy); null elsewhere, and for keys refused before their workspace is known.",
+    }),
   }),
 });
 
