@@ -58,7 +58,10 @@ export function createKeywardYoga(deps: AppDeps): KeywardYoga {
     context: async ({ request }) => {
       const meta = requestMeta(request);
       try {
-        return await buildContext(deps, request.headers, meta);
+        const context = await buildContext(deps, request.headers, meta);
+        // Envelop merges this into its own context with Object.assign, which copies own
+        // properties only: the lazily made loaders and logger live on the prototype.
+        return { ...context, loaders: context.loaders, log: context.log };
       } catch (error) {
         // Yoga masks this for the caller; the cause is logged here with the request id.
         deps.logger.error({ err: error, requestId: meta.id }, "unexpected error");
