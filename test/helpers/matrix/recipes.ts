@@ -21,6 +21,8 @@ export const QUERY_RECIPES: Record<string, Recipe> = {
   apiKey: { args: async (w) => ({ id: w.liveKey.id }) },
   apiKeys: { args: async (w) => ({ workspaceId: w.workspace.id, environment: "LIVE" }) },
   auditEvents: { args: async (w) => ({ workspaceId: w.workspace.id }) },
+  deployments: { args: async (w) => ({ workspaceId: w.workspace.id }) },
+  pendingDeployment: { args: async (w) => ({ workspaceId: w.workspace.id }) },
 };
 
 export const MUTATION_RECIPES: Record<string, Recipe> = {
@@ -49,6 +51,16 @@ export const MUTATION_RECIPES: Record<string, Recipe> = {
   rollApiKey: { args: async (w) => input({ id: (await w.freshKey()).id, gracePeriodSeconds: 60 }) },
   revokeApiKey: { args: async (w) => input({ id: (await w.freshKey()).id, reason: "matrix" }) },
   verifyApiKey: { args: async (w) => input({ key: w.liveKey.secret }) },
+  // The matrix's workspace does not require deploys: publishing records a version
+  // and switching off what is off changes nothing, so no cell disturbs another.
+  setRequireDeploy: { args: async (w) => input({ workspaceId: w.workspace.id, enabled: false }) },
+  deployKeys: { args: async (w) => input({ workspaceId: w.workspace.id, note: "matrix" }) },
+  rollbackKeys: {
+    args: async (w) => {
+      const { deployKeys } = await w.owner.deployKeys({ input: { workspaceId: w.workspace.id } });
+      return input({ workspaceId: w.workspace.id, version: deployKeys.version });
+    },
+  },
 };
 
 /** Values for required arguments of fields below the root (e.g. ApiKey.usage). */

@@ -110,6 +110,8 @@ export async function buildWorld(app: TestApp): Promise<World> {
     },
   });
   const scoped = await mint(owner.client, workspace.id, [...WORKSPACE_SCOPES]);
+  // One deployment, so the fields below `deployments` have a row to show.
+  await owner.client.deployKeys({ input: { workspaceId: workspace.id, note: "matrix" } });
   const callers: Record<CallerName, Caller> = {
     anonymous: { headers: {}, email: null },
     "bad token": { headers: bearer(`kws_${"x".repeat(43)}`), email: null },
