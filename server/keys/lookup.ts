@@ -38,7 +38,9 @@ export async function lookupKey(cache: KeyCache, presented: string): Promise<Key
   if (!deployment) return { found: true, key, workspace, deployed: false, deploymentVersion: null };
   if (key.revokedImmediately)
     return { found: true, key, workspace, deployed: true, deploymentVersion: deployment.version };
-  const published = cache.cachedDeployedKey(deployment.id, hash) ?? (await cache.deployedKey(deployment.id, hash));
+  // null is an answer (not listed), not a miss: only undefined goes to the database.
+  const held = cache.cachedDeployedKey(deployment.id, hash);
+  const published = held !== undefined ? held : await cache.deployedKey(deployment.id, hash);
   return published
     ? { found: true, key: published.apply(key), workspace, deployed: true, deploymentVersion: deployment.version }
     : { found: true, key, workspace, deployed: false, deploymentVersion: deployment.version };
