@@ -3,24 +3,23 @@
 // default, as `npm start` does), drives both servers with autocannon (64
 // connections; 80% valid, 10% revoked, 10% malformed keys) and prints req/s,
 // p50, p99, RSS and the ratio to the floor — for the SDK's GraphQL document, an
-// ad-hoc one, POST /v1/keys/verify, the forward-auth GET /v1/authorize, and a
-// publishable key sent with an audience token (the SDK's document, HS256 checked).
+// ad-hoc one, POST /v1/keys/verify, the forward-auth GET /v1/authorize, a publishable
+// key sent with an audience token (the SDK's document, HS256 checked), and the SDK's
+// document for the keys of a workspace that requires deploys (a fifth as many keys,
+// answered from its latest deployment: bench/seed.ts).
 import { fork } from "node:child_process";
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
-import { SignJWT } from "jose";
 import { VerifyApiKeyDocument } from "../sdk/src/generated/graphql";
-import { openDatabase } from "../server/db";
-import { generateKey, hashKey, keyStart } from "../server/keys/format";
-import { createSecretBox } from "../server/keys/secret-box";
-import { migrate } from "../server/migrations";
 import { freePort, startServer } from "../test/helpers/processes";
+import { mix, type Seeded, seed, WIDGET_ORIGIN } from "./seed";
 
 const KEYS = Number(process.env.BENCH_KEYS ?? 100_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
+const GATED_KEYS = Math.max(2_000, Math.floor(KEYS / 5));
 const CONNECTIONS = 64;
 // Latency without a 64-deep queue: the same mix with fewer callers in flight.
 const FEW_CONNECTIONS = 16;
@@ -33,130 +32,6 @@ const AD_HOC =
   "mutation V($input: VerifyApiKeyInput!) { verifyApiKey(input: $input) { valid code keyId ratelimit { remaining } } }";
 const APOLLO =
   "mutation CheckCustomerKey($input: VerifyApiKeyInput!) { verifyApiKey(input: $input) { __typename valid code keyId scopes ratelimit { __typename limit remaining resetAt } } }";
-
-interface Seeded {
-  verifier: string;
-  valid: string[];
-  revoked: string[];
-  hashes: [string, { id: string; revoked: boolean }][];
-  /** A publishable key and tokens for it, signed by a signing key of the same workspace. */
-  audience: { publishable: string; tokens: string[] };
-}
-
-const WIDGET_ORIGIN = "https://chat.example.com";
-
-/** A tree of two, a signing key (sealed under the server's master key), a publishable key and 200 tokens. */
-async function seedAudience(
-  db: Awaited<ReturnType<typeof openDatabase>>["prisma"],
-  workspaceId: string,
-  masterKey: string,
-): Promise<Seeded["audience"]> {
-  const root = await db.audience.create({ data: { workspaceId, name: "enterprise" } });
-  await db.audience.create({ data: { workspaceId, name: "enterprise_b", parentId: root.id } });
-  const signer = generateKey("SECRET", "LIVE");
-  const publishable = generateKey("PUBLISHABLE", "LIVE");
-  const common = {
-    workspaceId,
-    environment: "LIVE" as const,
-    rateLimitLimit: 1_000_000_000,
-    rateLimitWindowSeconds: 3600,
-  };
-  const signing = await db.apiKey.create({
-    data: {
-      ...common,
-      type: "SECRET",
-      name: "signer",
-      hash: hashKey(signer),
-      start: keyStart(signer),
-      scopes: [],
-      canSignTokens: true,
-      sealedSecret: createSecretBox(Buffer.from(masterKey, "base64")).seal(signer),
-    },
-  });
-  await db.apiKey.create({
-    data: {
-      ...common,
-      type: "PUBLISHABLE",
-      name: "widget",
-      hash: hashKey(publishable),
-      start: keyStart(publishable),
-      scopes: ["keys:read"],
-      allowedOrigins: [WIDGET_ORIGIN],
-    },
-  });
-  const secret = new TextEncoder().encode(signer);
-  const tokens = await Promise.all(
-    Array.from({ length: 200 }, (_, i) =>
-      new SignJWT({ audience: i % 2 ? "enterprise_b" : "enterprise", n: i })
-        .setProtectedHeader({ alg: "HS256", typ: "JWT", ...(i % 4 === 0 ? {} : { kid: signing.id }) })
-        .setIssuedAt()
-        .setExpirationTime("2h")
-        .sign(secret),
-    ),
-  );
-  return { publishable, tokens };
-}
-
-async function seed(dataDir: string, masterKey: string): Promise<Seeded> {
-  const database = await openDatabase({ dataDir });
-  await migrate(database);
-  const db = database.prisma;
-  const user = await db.user.create({ data: { email: "bench@example.com", name: "Bench", passwordHash: "x" } });
-  const workspace = await db.workspace.create({ data: { name: "Bench", slug: "bench" } });
-  await db.membership.create({ data: { workspaceId: workspace.id, userId: user.id, role: "OWNER" } });
-  const verifier = generateKey("SECRET", "LIVE");
-  const hashes: Seeded["hashes"] = [];
-  const valid: string[] = [];
-  const revoked: string[] = [];
-  const rows: string[][] = [];
-  for (let i = 0; i < KEYS; i++) {
-    const secret = i === 0 ? verifier : generateKey("SECRET", "LIVE");
-    const isRevoked = i % 10 === 9;
-    const id = randomUUID();
-    hashes.push([hashKey(secret), { id, revoked: isRevoked }]);
-    if (i > 0 && valid.length < 2000 && !isRevoked) valid.push(secret);
-    if (isRevoked && revoked.length < 500) revoked.push(secret);
-    rows.push([id, hashKey(secret), keyStart(secret), i === 0 ? "keys:verify" : "", isRevoked ? "1" : ""]);
-  }
-  for (let i = 0; i < rows.length; i += 5000) {
-    const batch = rows.slice(i, i + 5000);
-    await db.$executeRawUnsafe(
-      `INSERT INTO api_keys (id, workspace_id, environment, type, name, hash, start, scopes, allowed_origins, allowed_ips, revoked_at, created_by_id, rate_limit_limit, rate_limit_window_seconds)
-       SELECT r.id::uuid, $1::uuid, 'LIVE', 'SECRET', 'bench', r.hash, r.start,
-              CASE WHEN r.scope = '' THEN ARRAY[]::text[] ELSE ARRAY[r.scope] END, ARRAY[]::text[], ARRAY[]::text[],
-              CASE WHEN r.revoked = '1' THEN now() ELSE NULL END, $2::uuid, 1000000000, 3600
-       FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) AS r(id, hash, start, scope, revoked)`,
-      workspace.id,
-      user.id,
-      batch.map((r) => r[0]),
-      batch.map((r) => r[1]),
-      batch.map((r) => r[2]),
-      batch.map((r) => r[3]),
-      batch.map((r) => r[4]),
-    );
-  }
-  const audience = await seedAudience(db, workspace.id, masterKey);
-  const count = await db.apiKey.count();
-  await database.close();
-  console.log(`seeded ${count} keys`);
-  return { verifier, valid, revoked, hashes, audience };
-}
-
-/** The keys of the mix, in order: 80% valid (2,000 distinct), 10% revoked, 10% malformed. */
-function mix(seeded: Seeded): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < 5000; i++) {
-    const roll = i % 10;
-    out.push(
-      roll === 8
-        ? (seeded.revoked[i % seeded.revoked.length] ?? "")
-        : roll === 9
-          ? `sk_live_${randomBytes(24).toString("base64url")}XXXXXX`
-          : (seeded.valid[i % seeded.valid.length] ?? ""),
-    );
-  }
-  return out;
-}
 
 /** One request per key, as autocannon's setupRequest fills it in. */
 interface Shape {
@@ -290,14 +165,16 @@ async function main() {
   const dataDir = mkdtempSync(path.join(tmpdir(), "keyward-bench-"));
   try {
     const masterKey = randomBytes(32).toString("base64");
-    const seeded = await seed(dataDir, masterKey);
-    const keys = mix(seeded);
-    const payloads = graphql(keys, QUERY, seeded.verifier);
-    const adHoc = graphql(keys, AD_HOC, seeded.verifier);
-    const apollo = graphql(keys, APOLLO, seeded.verifier);
-    const rest = restVerify(keys, seeded.verifier);
+    const seeded = await seed(dataDir, KEYS, GATED_KEYS, masterKey);
+    const keys = mix(seeded.live);
+    const payloads = graphql(keys, QUERY, seeded.live.verifier);
+    const adHoc = graphql(keys, AD_HOC, seeded.live.verifier);
+    const apollo = graphql(keys, APOLLO, seeded.live.verifier);
+    const rest = restVerify(keys, seeded.live.verifier);
     const gateway = authorize(keys);
-    const audienced = withTokens(seeded.audience, seeded.verifier);
+    const audienced = withTokens(seeded.audience, seeded.live.verifier);
+    // The gated workspace's own verifier: its credential is read from the deployment too.
+    const snapshot = graphql(mix(seeded.gated), QUERY, seeded.gated.verifier);
 
     const hashesFile = path.join(dataDir, "hashes.json");
     writeFileSync(hashesFile, JSON.stringify(seeded.hashes));
@@ -326,6 +203,8 @@ async function main() {
       await drive(keywardTarget, gateway, { seconds: 2 });
       await drive(keywardTarget, audienced, { seconds: 2 });
       await expectAudience(keyward.url, audienced);
+      // As long as the SDK's own warm-up: every key of the mix read once from the deployment.
+      await drive(keywardTarget, snapshot, { seconds: 5 });
       await drive(floorTarget, payloads, { seconds: 3 });
 
       const floorFigures = await drive(floorTarget, payloads, { seconds: SECONDS });
@@ -336,6 +215,7 @@ async function main() {
       const restFigures = await drive(keywardTarget, rest, { seconds: SECONDS });
       const gatewayFigures = await drive(keywardTarget, gateway, { seconds: SECONDS });
       const audienceFigures = await drive(keywardTarget, audienced, { seconds: SECONDS });
+      const snapshotFigures = await drive(keywardTarget, snapshot, { seconds: SECONDS });
       const few = { seconds: Math.ceil(SECONDS / 2), connections: FEW_CONNECTIONS };
       const floorFew = await drive(floorTarget, payloads, few);
       const keywardFew = await drive(keywardTarget, payloads, few);
@@ -359,6 +239,13 @@ async function main() {
           "GraphQL, pk + audience",
           audienceFigures,
           "every answer VALID; 200 tokens, each HMAC-checked (jose) on first sight",
+        ),
+      );
+      console.log(
+        row(
+          "GraphQL, from a deployment",
+          snapshotFigures,
+          `SDK document, ${GATED_KEYS} keys of a requireDeploy workspace`,
         ),
       );
       console.log(`keyward RSS ${rss} MB after the SDK run`);

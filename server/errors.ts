@@ -26,6 +26,12 @@ export const catalog = {
     title: "Key expired",
     description: "The API key (or platform key) is past its expiry date, or past the grace period of a roll.",
   },
+  key_not_deployed: {
+    status: 401,
+    title: "Key not deployed",
+    description:
+      "The workspace publishes key changes by deployment (`requireDeploy`), and this key was created after its latest deployment. It works once `deployKeys` publishes it; `pendingDeployment` lists what the next deployment would publish.",
+  },
   invalid_audience_token: {
     status: 401,
     title: "Invalid audience token",

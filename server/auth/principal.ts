@@ -87,6 +87,7 @@ async function resolveKey(cache: KeyCache, token: string, facts: RequestFacts): 
     now: facts.now,
     keysEnabled: workspace.keysEnabled,
     inactiveServices: found.inactiveServices,
+    deployed: found.deployed,
     origin: facts.origin,
     ip: facts.ip,
   });

@@ -119,6 +119,9 @@ export const RULES = {
     platformKeys: platformAdminReads,
     audiences: inWorkspace("workspace:read", byWorkspaceIdArg),
     services: inWorkspace("workspace:read", byWorkspaceIdArg),
+    // Deployments: members only, which the resolvers check after these rules.
+    deployments: inWorkspace("keys:read", byWorkspaceIdArg),
+    pendingDeployment: inWorkspace("keys:read", byWorkspaceIdArg),
   },
   Mutation: {
     signUp: allow,
@@ -133,6 +136,9 @@ export const RULES = {
     rollApiKey: onApiKey("keys:write", inputId),
     revokeApiKey: onApiKey("keys:write", inputId),
     setKeysEnabled: inWorkspace("keys:write", byInputWorkspaceId),
+    setRequireDeploy: inWorkspace("workspace:write", byInputWorkspaceId),
+    deployKeys: inWorkspace("keys:write", byInputWorkspaceId),
+    rollbackKeys: inWorkspace("keys:write", byInputWorkspaceId),
     // Which keys the caller may verify is decided per key, inside the answer (not_found).
     verifyApiKey: userOrSecretKey,
     createPlatformKey: platformAdminWrites,
@@ -171,6 +177,11 @@ export const RULES = {
   PlatformKeyUsage: allow,
   Audience: allow,
   Service: allow,
+  Deployment: allow,
+  DeploymentConnection: allow,
+  DeploymentEdge: allow,
+  DeploymentKeyChange: allow,
+  PendingDeployment: allow,
 };
 
 export const permissions = shield(RULES, {

@@ -1,5 +1,6 @@
 import { LRUCache } from "lru-cache";
 import type { Db } from "../db";
+import { DEPLOYED_SELECT, DeployedKey, type DeploymentPointer } from "../deployments/snapshot";
 import type { ApiKey, PlatformKey } from "../generated/prisma/client";
 import { type InactiveServices, NO_INACTIVE_SERVICES } from "./status";
 
@@ -13,12 +14,20 @@ import { type InactiveServices, NO_INACTIVE_SERVICES } from "./status";
 // answer. The epoch guards the race where a lookup that read the database before
 // a revoke commits would store the stale row after the invalidation: such a
 // lookup sees the epoch moved and does not store what it read.
+//
+// Keys as a deployment published them are cached by hash with the deployment
+// they came from: deployments never change, so an entry is right for as long as
+// its workspace's state (which names the latest deployment) says so.
 
 export interface WorkspaceState {
   id: string;
   slug: string;
+  /** The switch verification obeys: the latest deployment's when the workspace requires deploys. */
   keysEnabled: boolean;
   requireAudienceToken: boolean;
+  requireDeploy: boolean;
+  /** The latest deployment, when the workspace requires deploys and has one. */
+  deployment: DeploymentPointer | null;
 }
 
 /**
@@ -38,12 +47,19 @@ export interface CacheStats {
   dbLookups: number;
 }
 
+interface DeployedEntry {
+  deploymentId: string;
+  /** null: the deployment does not list this key. */
+  key: DeployedKey | null;
+}
+
 export class KeyCache {
   private readonly keys = new LRUCache<string, ApiKey>({ max: 200_000, ttl: 10 * 60_000 });
   private readonly unknown = new LRUCache<string, true>({ max: 50_000, ttl: 30_000 });
   private readonly workspaces = new LRUCache<string, WorkspaceState>({ max: 50_000, ttl: 10 * 60_000 });
   private readonly platformKeys = new LRUCache<string, PlatformKey>({ max: 10_000, ttl: 10 * 60_000 });
   private readonly services = new LRUCache<string, InactiveServices>({ max: 50_000, ttl: 10 * 60_000 });
+  private readonly deployed = new LRUCache<string, DeployedEntry>({ max: 200_000, ttl: 10 * 60_000 });
   private epoch = 0;
   private readonly followers: CacheFollower[] = [];
   readonly stats: CacheStats = { hits: 0, misses: 0, negativeHits: 0, dbLookups: 0 };
@@ -120,10 +136,47 @@ export class KeyCache {
     this.stats.dbLookups++;
     const row = await this.db.workspace.findUnique({
       where: { id },
-      select: { id: true, slug: true, keysEnabled: true, requireAudienceToken: true },
+      select: {
+        id: true,
+        slug: true,
+        keysEnabled: true,
+        requireAudienceToken: true,
+        requireDeploy: true,
+        deployments: { orderBy: { version: "desc" }, take: 1, select: { id: true, version: true, keysEnabled: true } },
+      },
     });
-    if (row && epoch === this.epoch) this.workspaces.set(id, row);
-    return row;
+    if (!row) return null;
+    const latest = row.requireDeploy ? (row.deployments[0] ?? null) : null;
+    const state: WorkspaceState = {
+      id: row.id,
+      slug: row.slug,
+      keysEnabled: latest ? latest.keysEnabled : row.keysEnabled,
+      requireAudienceToken: row.requireAudienceToken,
+      requireDeploy: row.requireDeploy,
+      deployment: latest && { id: latest.id, version: latest.version },
+    };
+    if (epoch === this.epoch) this.workspaces.set(id, state);
+    return state;
+  }
+
+  /** The key as this deployment published it, when this process holds it (undefined: not held). */
+  cachedDeployedKey(deploymentId: string, hash: string): DeployedKey | null | undefined {
+    const entry = this.deployed.get(hash);
+    return entry && entry.deploymentId === deploymentId ? entry.key : undefined;
+  }
+
+  async deployedKey(deploymentId: string, hash: string): Promise<DeployedKey | null> {
+    const cached = this.cachedDeployedKey(deploymentId, hash);
+    if (cached !== undefined) return cached;
+    this.stats.dbLookups++;
+    const row = await this.db.deploymentKey.findUnique({
+      where: { deploymentId_hash: { deploymentId, hash } },
+      select: DEPLOYED_SELECT,
+    });
+    // No epoch check: a deployment never changes, so what was read stays true of it.
+    const key = row && new DeployedKey(row);
+    this.deployed.set(hash, { deploymentId, key });
+    return key;
   }
 
   /** Only the switched-off services are read: most workspaces have none, and unknown means on. */
@@ -170,5 +223,6 @@ export class KeyCache {
     this.workspaces.clear();
     for (const follower of this.followers) follower.clear();
     this.services.clear();
+    this.deployed.clear();
   }
 }

@@ -7,9 +7,24 @@ import type { InactiveServices } from "./status";
 // its workspace's switched-off services, for a key used as a credential
 // (auth/principal.ts) and for a key being verified (keys/verify.ts) alike. A malformed key is refused before any I/O; a warm key
 // reads only the in-memory cache.
+//
+// In a workspace that requires deploys, the key answered is the key as the latest
+// deployment published it (server/deployments/snapshot.ts): its scopes, allowlists,
+// expiry, limits and metadata from the deployment, its identity from its row. A key
+// the deployment does not list is `deployed: false`; a key revoked with `immediate`
+// is answered as its own (revoked) row whatever the deployment says.
 
 export type KeyLookup =
-  | { found: true; key: ApiKey; workspace: WorkspaceState; inactiveServices: InactiveServices }
+  | {
+      found: true;
+      key: ApiKey;
+      workspace: WorkspaceState;
+      inactiveServices: InactiveServices;
+      /** false: the workspace requires deploys and its latest deployment does not list this key. */
+      deployed: boolean;
+      /** The deployment that answered; null where the workspace does not require deploys. */
+      deploymentVersion: number | null;
+    }
   | { found: false; malformed: string | null };
 
 export async function lookupKey(cache: KeyCache, presented: string): Promise<KeyLookup> {
@@ -22,5 +37,25 @@ export async function lookupKey(cache: KeyCache, presented: string): Promise<Key
   if (!key || !workspace) return { found: false, malformed: null };
   const inactiveServices =
     cache.cachedInactiveServices(key.workspaceId) ?? (await cache.inactiveServices(key.workspaceId));
-  return { found: true, key, workspace, inactiveServices };
+  if (!workspace.requireDeploy) {
+    return { found: true, key, workspace, inactiveServices, deployed: true, deploymentVersion: null };
+  }
+  const deployment = workspace.deployment;
+  if (!deployment) return { found: true, key, workspace, inactiveServices, deployed: false, deploymentVersion: null };
+  const version = deployment.version;
+  if (key.revokedImmediately)
+    return { found: true, key, workspace, inactiveServices, deployed: true, deploymentVersion: version };
+  // null is an answer (not listed), not a miss: only undefined goes to the database.
+  const held = cache.cachedDeployedKey(deployment.id, hash);
+  const published = held !== undefined ? held : await cache.deployedKey(deployment.id, hash);
+  return published
+    ? {
+        found: true,
+        key: published.apply(key),
+        workspace,
+        inactiveServices,
+        deployed: true,
+        deploymentVersion: version,
+      }
+    : { found: true, key, workspace, inactiveServices, deployed: false, deploymentVersion: version };
 }

@@ -5,9 +5,9 @@ import { serviceOfScope } from "./scopes";
 
 // A key's state and whether it may be used now. Pure: the caller supplies the
 // clock, the request's Origin and IP. The order of checks is the contract:
-// revoked → workspace switch → the key's service switch → expired (incl. roll
-// grace) → origin / IP. Both switches answer before expiry because both are
-// turned back on; the workspace's comes first because it covers every service.
+// revoked → not deployed → workspace switch → the key's service switch → expired
+// (incl. roll grace) → origin / IP. Both switches answer before expiry because both
+// are turned back on; the workspace's comes first because it covers every service.
 
 export type KeyStatus = "ACTIVE" | "ROLLING" | "EXPIRED" | "REVOKED";
 
@@ -41,12 +41,20 @@ export interface UseContext {
   now: Date;
   keysEnabled: boolean;
   inactiveServices: InactiveServices;
+  /** false: the workspace requires deploys and its latest deployment does not list the key. */
+  deployed: boolean;
   origin: string | null;
   ip: string | null;
 }
 
 export function checkKeyUse(key: KeyState, use: UseContext): Failure | null {
   if (key.revokedAt) return { code: "invalid_api_key", message: "This API key has been revoked." };
+  if (!use.deployed) {
+    return {
+      code: "key_not_deployed",
+      message: "This API key is not in the workspace's latest deployment: it works once a deployment publishes it.",
+    };
+  }
   if (!use.keysEnabled) {
     return {
       code: "keys_disabled",

@@ -10,9 +10,11 @@ import type { UsageRecorder } from "./usage";
 
 // verifyApiKey's engine. The order of checks is the contract:
 // format and checksum (no I/O) → lookup → may the caller see it → revoked →
-// workspace switch → the key's own service switch → expired (incl. roll grace) →
-// origin / IP → audience token → scopes → the required scopes' service switches →
-// rate limit. A warm verification reads only the in-memory caches.
+// not deployed → workspace switch → the key's own service switch → expired (incl.
+// roll grace) → origin / IP → audience token → scopes → the required scopes' service
+// switches → rate limit. A warm verification reads only the in-memory caches; in a
+// workspace that requires deploys the lookup answers the key as the latest
+// deployment published it, and the outcome names that deployment's version.
 
 export interface VerifyRequest {
   key: string;
@@ -83,6 +85,8 @@ export interface VerifyOutcome {
   ratelimit: RateDecision | null;
   /** The audience a valid token named, with its path to the root. */
   audience: { name: string; path: readonly string[] } | null;
+  /** The deployment that answered; null where the workspace does not require deploys. */
+  deploymentVersion: number | null;
 }
 
 const NOT_FOUND = "No such API key is visible to you.";
@@ -96,8 +100,9 @@ function refuse(
   message: string,
   key: ApiKey | null = null,
   workspace: WorkspaceState | null = null,
+  deploymentVersion: number | null = null,
 ): VerifyOutcome {
-  return { code, message, key, workspace, ratelimit: null, audience: null };
+  return { code, message, key, workspace, ratelimit: null, audience: null, deploymentVersion };
 }
 
 /** Counts the outcome for the key's usage, then returns it. */
@@ -115,7 +120,7 @@ export async function verifyKey(
   if (!found.found) {
     return found.malformed ? refuse("invalid_key_format", found.malformed) : refuse("not_found", NOT_FOUND);
   }
-  const { key, workspace, inactiveServices } = found;
+  const { key, workspace, inactiveServices, deploymentVersion } = found;
   // Unknown, and known but not the caller's to verify, answer alike.
   if (!(await mayVerify(key))) return refuse("not_found", NOT_FOUND);
 
@@ -123,25 +128,33 @@ export async function verifyKey(
     now: deps.now,
     keysEnabled: workspace.keysEnabled,
     inactiveServices,
+    deployed: found.deployed,
     origin: request.origin,
     ip: request.ip,
   });
-  if (refused) return counted(deps, key, refuse(refused.code, refused.message, key, workspace));
+  if (refused) {
+    return counted(deps, key, refuse(refused.code, refused.message, key, workspace, deploymentVersion));
+  }
   let audience: VerifyOutcome["audience"] = null;
   if (request.token !== null) {
     const verdict = await deps.audiences.check(key, request.token, deps.now);
-    if (!verdict.ok) return counted(deps, key, refuse("invalid_audience_token", verdict.message, key, workspace));
+    if (!verdict.ok) {
+      return counted(deps, key, refuse("invalid_audience_token", verdict.message, key, workspace, deploymentVersion));
+    }
     audience = { name: verdict.audience, path: verdict.path };
   } else if (key.type === "PUBLISHABLE" && workspace.requireAudienceToken) {
-    return counted(deps, key, refuse("audience_token_required", AUDIENCE_REQUIRED, key, workspace));
+    return counted(deps, key, refuse("audience_token_required", AUDIENCE_REQUIRED, key, workspace, deploymentVersion));
   }
   const held = effectiveScopes(key);
   const missing = request.requiredScopes.find((scope) => !holdsScope(held, scope));
   if (missing) {
-    return counted(deps, key, refuse("insufficient_scope", `The key lacks the ${missing} scope.`, key, workspace));
+    const message = `The key lacks the ${missing} scope.`;
+    return counted(deps, key, refuse("insufficient_scope", message, key, workspace, deploymentVersion));
   }
   const switchedOff = checkRequiredServices(request.requiredScopes, inactiveServices);
-  if (switchedOff) return counted(deps, key, refuse(switchedOff.code, switchedOff.message, key, workspace));
+  if (switchedOff) {
+    return counted(deps, key, refuse(switchedOff.code, switchedOff.message, key, workspace, deploymentVersion));
+  }
 
   const ratelimit = await deps.limits.consume("key", key.id, effectiveLimit(key));
   if (!ratelimit.allowed) {
@@ -152,11 +165,21 @@ export async function verifyKey(
       workspace,
       ratelimit,
       audience: null,
+      deploymentVersion,
     });
   }
   // Only a successful verification counts as a use.
   deps.usage.touch(key.id, deps.now);
-  return counted(deps, key, { code: "VALID", message: "The key is valid.", key, workspace, ratelimit, audience });
+  const valid: VerifyOutcome = {
+    code: "VALID",
+    message: "The key is valid.",
+    key,
+    workspace,
+    ratelimit,
+    audience,
+    deploymentVersion,
+  };
+  return counted(deps, key, valid);
 }
 
 /** The answer about one key as plain data: the GraphQL `VerifyResult` and the JSON of `POST /v1/keys/verify`. */
@@ -174,10 +197,17 @@ export interface VerifyResultView {
   ratelimit: { limit: number; remaining: number; resetAt: Date } | null;
   audience: string | null;
   audiencePath: readonly string[] | null;
-  deploymentVersion: null;
+  deploymentVersion: number | null;
 }
 
-export function verifyResultView({ code, message, key, ratelimit, audience }: VerifyOutcome): VerifyResultView {
+export function verifyResultView({
+  code,
+  message,
+  key,
+  ratelimit,
+  audience,
+  deploymentVersion,
+}: VerifyOutcome): VerifyResultView {
   return {
     valid: code === "VALID",
     code,
@@ -192,7 +222,6 @@ export function verifyResultView({ code, message, key, ratelimit, audience }: Ve
     ratelimit: ratelimit && { limit: ratelimit.limit, remaining: ratelimit.remaining, resetAt: ratelimit.resetAt },
     audience: audience?.name ?? null,
     audiencePath: audience?.path ?? null,
-    // Reserved for deployments.
-    deploymentVersion: null,
+    deploymentVersion,
   };
 }

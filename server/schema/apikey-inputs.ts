@@ -75,6 +75,10 @@ export const RevokeApiKeyInput = builder.inputType("RevokeApiKeyInput", {
   fields: (t) => ({
     id: t.id({ required: true }),
     reason: t.string({ description: "Why, for the audit log (up to 500 characters)." }),
+    immediate: t.boolean({
+      description:
+        "Where the workspace requires deploys: refuse the key now instead of at the next deployment, and after any rollback too (the brake for a compromised key). Elsewhere every revocation is immediate.",
+    }),
   }),
 });
 

@@ -3,6 +3,7 @@ import { requireApiKey, requireWorkspace, type WorkspaceCaller } from "../auth/a
 import { roleAllows } from "../auth/permissions";
 import { builder } from "../builder";
 import type { Context } from "../context";
+import { revokeImmediately } from "../deployments/emergency";
 import { apiError, ok, type Result } from "../errors";
 import type { Prisma, User, Workspace } from "../generated/prisma/client";
 import { idempotent } from "../keys/idempotency";
@@ -68,6 +69,9 @@ ApiKeyRef.implement({
     expiresAt: t.expose("expiresAt", { type: "DateTime", nullable: true }),
     revokedAt: t.expose("revokedAt", { type: "DateTime", nullable: true }),
     revokedReason: t.exposeString("revokedReason", { nullable: true }),
+    revokedImmediately: t.exposeBoolean("revokedImmediately", {
+      description: "Revoked with `immediate`: refused at once, even where a deployment still lists it.",
+    }),
     graceUntil: t.expose("graceUntil", {
       type: "DateTime",
       nullable: true,
@@ -283,11 +287,13 @@ builder.mutationFields((t) => ({
   }),
   revokeApiKey: t.field({
     type: ApiKeyRef,
-    description: "Revoke a key at once: every later request with it gets invalid_api_key.",
+    description:
+      "Revoke a key: every later request with it gets invalid_api_key. Where the workspace requires deploys, from the next deployment, or at once with `immediate: true`.",
     args: { input: t.arg({ type: RevokeApiKeyInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const { caller, apiKey } = unwrap(await requireApiKey(ctx, String(input.id), "keys:write"));
-      const revoked = unwrap(await revokeApiKey(ctx.db, keyManager(caller), apiKey, { reason: input.reason }, ctx.now));
+      const revoke = input.immediate ? revokeImmediately : revokeApiKey;
+      const revoked = unwrap(await revoke(ctx.db, keyManager(caller), apiKey, { reason: input.reason }, ctx.now));
       // Before answering: once revokeApiKey returns, this instance never accepts the key again.
       ctx.keys.bus.invalidate({ kind: "keys", hashes: [apiKey.hash] });
       return revoked;

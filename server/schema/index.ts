@@ -12,6 +12,7 @@ import "./platform-key";
 import "./audience";
 import "./service";
 import "./keypair";
+import "./deployment";
 
 /** The schema as Pothos builds it, before permissions are applied. */
 export const schema = lexicographicSortSchema(builder.toSchema());

@@ -49,7 +49,11 @@ const VerifyResultRef = builder.objectRef<VerifyResultView>("VerifyResult").impl
       nullable: true,
       description: "That audience, then each of its ancestors up to the root, e.g. [enterprise_b, enterprise].",
     }),
-    deploymentVersion: t.int({ nullable: true, description: "Reserved for deployments.", resolve: () => null }),
+    deploymentVersion: t.exposeInt("deploymentVersion", {
+      nullable: true,
+      description:
+        "The deployment that answered, in a workspace that requires deploys (requireDeploy); null elsewhere, and for keys refused before their workspace is known.",
+    }),
   }),
 });
 

@@ -208,3 +208,72 @@ describe("changes are honoured by the very next verification", () => {
     expect((await verify(verifier, rollApiKey.secret)).code).toBe("VALID");
   });
 });
+
+describe("a workspace that requires deploys: verification from its latest deployment", () => {
+  let gated: string;
+  /** A verifier key of the gated workspace: its own credential is read from the deployment too. */
+  let gatedVerifier: KeywardClient;
+  let version: number;
+  let deployed: { id: string; secret: string };
+
+  beforeAll(async () => {
+    gated = (await owner.createWorkspace({ input: { name: "Gated", slug: freshSlug("cache-gated") } })).createWorkspace
+      .id;
+    await owner.setRequireDeploy({ input: { workspaceId: gated, enabled: true } });
+    gatedVerifier = client((await makeKey(["keys:verify"], gated)).secret);
+    deployed = await makeKey(["keys:read"], gated);
+  });
+
+  it("50 warm verifications of deployed, pending, revoked-pending and braked keys cost 0 queries", async () => {
+    const revokedPending = await makeKey(["keys:read"], gated);
+    const braked = await makeKey(["keys:read"], gated);
+    version = (await owner.deployKeys({ input: { workspaceId: gated } })).deployKeys.version;
+    const pending = await makeKey(["keys:read"], gated);
+    await owner.revokeApiKey({ input: { id: revokedPending.id } });
+    await owner.revokeApiKey({ input: { id: braked.id, immediate: true } });
+    const cases: [string, string][] = [
+      [deployed.secret, "VALID"],
+      [pending.secret, "key_not_deployed"],
+      [revokedPending.secret, "VALID"],
+      [braked.secret, "invalid_api_key"],
+    ];
+    // Cold: each key, the workspace and the deployment's rows are read once.
+    for (const [key] of cases) await verify(gatedVerifier, key);
+    const { result, statements } = await counting(async () => {
+      const seen: string[] = [];
+      for (let i = 0; i < 50; i++) {
+        const [key, expected] = cases[i % cases.length] as [string, string];
+        const answer = await verify(gatedVerifier, key, i % 2 ? ["keys:read"] : []);
+        const ok = answer.code === expected && answer.deploymentVersion === version;
+        seen.push(ok ? "ok" : `${i}: ${answer.code} v${answer.deploymentVersion} instead of ${expected}`);
+      }
+      return seen;
+    });
+    expect(result.filter((r) => r !== "ok")).toEqual([]);
+    expect(statements, statements.join("\n")).toEqual([]);
+  });
+
+  it("deployKeys and rollbackKeys are honoured by the very next verification", async () => {
+    await verifyWarm(deployed.secret, ["keys:read"]);
+    await owner.updateApiKey({ input: { id: deployed.id, scopes: [] } });
+    expect((await verifyWarm(deployed.secret, ["keys:read"])).code).toBe("VALID");
+    const next = (await owner.deployKeys({ input: { workspaceId: gated } })).deployKeys.version;
+    expect(await verify(gatedVerifier, deployed.secret, ["keys:read"])).toMatchObject({
+      code: "insufficient_scope",
+      deploymentVersion: next,
+    });
+    await owner.rollbackKeys({ input: { workspaceId: gated, version } });
+    expect(await verify(gatedVerifier, deployed.secret, ["keys:read"])).toMatchObject({
+      code: "VALID",
+      deploymentVersion: next + 1,
+    });
+  });
+
+  /** Verifies twice and proves the second answer read nothing from the database. */
+  async function verifyWarm(key: string, requiredScopes: string[]) {
+    await verify(gatedVerifier, key, requiredScopes);
+    const { result, statements } = await counting(() => verify(gatedVerifier, key, requiredScopes));
+    expect(statements).toEqual([]);
+    return result;
+  }
+});

@@ -30,6 +30,10 @@ export const CASE_NAMES = [
   "bound to an inactive service",
   "requiring an inactive service's scope",
   "malformed",
+  "deployed, its update pending",
+  "not deployed",
+  "revoked, not yet deployed",
+  "revoked immediately",
 ] as const;
 
 export type CaseName = (typeof CASE_NAMES)[number];
@@ -104,6 +108,17 @@ export async function seedRestFixture(app: TestApp, clientIp: string): Promise<R
   // Past the expiry and the roll's grace period.
   app.clock.advance(61_000);
 
+  // A workspace that requires deploys: verification answers from its latest deployment.
+  const gated = (await owner.client.createWorkspace({ input: { name: "Gated", slug: slug("rest-gated") } }))
+    .createWorkspace.id;
+  await owner.client.setRequireDeploy({ input: { workspaceId: gated, enabled: true } });
+  const [deployed, pendingRevoke, braked] = [await makeKeyIn(gated), await makeKeyIn(gated), await makeKeyIn(gated)];
+  await owner.client.deployKeys({ input: { workspaceId: gated } });
+  const undeployed = await makeKeyIn(gated);
+  await owner.client.updateApiKey({ input: { id: deployed.id, scopes: ["keys:read"] } });
+  await owner.client.revokeApiKey({ input: { id: pendingRevoke.id } });
+  await owner.client.revokeApiKey({ input: { id: braked.id, immediate: true } });
+
   const stranger = await signUpUser(app, "rest-stranger");
   const strangerWs = (await stranger.client.createWorkspace({ input: { name: "S", slug: slug("rest-s") } }))
     .createWorkspace.id;
@@ -137,6 +152,10 @@ export async function seedRestFixture(app: TestApp, clientIp: string): Promise<R
       code: "service_inactive",
     },
     malformed: { key: "sk_live_nope", code: "invalid_key_format" },
+    "deployed, its update pending": { key: deployed.secret, requiredScopes: ["service.forms.read"], code: "VALID" },
+    "not deployed": { key: undeployed.secret, code: "key_not_deployed" },
+    "revoked, not yet deployed": { key: pendingRevoke.secret, code: "VALID" },
+    "revoked immediately": { key: braked.secret, code: "invalid_api_key" },
   };
   return { owner, workspaceId, strangerKey, cases, makeKey };
 }

@@ -76,6 +76,8 @@ export function describeRestRoutes(
           type: authorized.headers.get("x-keyward-key-type"),
           scopes: authorized.headers.get("x-keyward-scopes")?.split(","),
           limit: Number(authorized.headers.get("x-ratelimit-limit")),
+          deploymentVersion: authorized.headers.get("x-keyward-deployment-version"),
+          body: stable((await authorized.json()) as Record<string, unknown>),
         }).toEqual({
           keyId: graphql.keyId,
           workspaceId: graphql.workspaceId,
@@ -83,6 +85,8 @@ export function describeRestRoutes(
           type: graphql.type,
           scopes: graphql.scopes,
           limit: graphql.ratelimit?.limit,
+          deploymentVersion: graphql.deploymentVersion === null ? null : String(graphql.deploymentVersion),
+          body: stable(graphql),
         });
         return;
       }

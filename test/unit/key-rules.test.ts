@@ -603,6 +603,7 @@ describe("checkKeyUse", () => {
   const goodUse = {
     now,
     keysEnabled: true,
+    deployed: true,
     inactiveServices: NO_INACTIVE_SERVICES,
     origin: "https://app.example.com",
     ip: "203.0.113.9",
@@ -613,10 +614,11 @@ describe("checkKeyUse", () => {
     expect(checkKeyUse(publishable, goodUse)).toBeNull();
   });
 
-  it("revoked beats disabled beats service inactive beats expired beats origin / IP", () => {
+  it("revoked beats not deployed beats disabled beats service inactive beats expired beats origin / IP", () => {
     const badUse = {
       now,
       keysEnabled: false,
+      deployed: false,
       inactiveServices: formsOff,
       origin: "https://evil.com",
       ip: "10.0.0.1",
@@ -624,14 +626,16 @@ describe("checkKeyUse", () => {
     for (const unbound of [secret, publishable]) {
       const key = { ...unbound, serviceId: formsId };
       expect(checkKeyUse({ ...key, revokedAt: past, expiresAt: past }, badUse)?.code).toBe("invalid_api_key");
-      expect(checkKeyUse({ ...key, expiresAt: past }, badUse)?.code).toBe("keys_disabled");
-      const enabled = { ...badUse, keysEnabled: true };
+      expect(checkKeyUse({ ...key, expiresAt: past }, badUse)?.code).toBe("key_not_deployed");
+      const deployed = { ...badUse, deployed: true };
+      expect(checkKeyUse({ ...key, expiresAt: past }, deployed)?.code).toBe("keys_disabled");
+      const enabled = { ...deployed, keysEnabled: true };
       expect(checkKeyUse({ ...key, expiresAt: past }, enabled)?.code).toBe("service_inactive");
       const serviceOn = { ...enabled, inactiveServices: NO_INACTIVE_SERVICES };
       expect(checkKeyUse({ ...key, expiresAt: past }, serviceOn)?.code).toBe("key_expired");
       expect(checkKeyUse({ ...key, graceUntil: past }, serviceOn)?.code).toBe("key_expired");
     }
-    const enabled = { ...badUse, keysEnabled: true };
+    const enabled = { ...badUse, deployed: true, keysEnabled: true };
     expect(checkKeyUse(secret, enabled)?.code).toBe("ip_not_allowed");
     expect(checkKeyUse(publishable, enabled)?.code).toBe("origin_not_allowed");
   });
@@ -654,6 +658,7 @@ describe("checkKeyUse", () => {
         fc.constantFrom("SECRET" as const, "PUBLISHABLE" as const),
         fc.record({
           revoked: fc.boolean(),
+          deployed: fc.boolean(),
           enabled: fc.boolean(),
           bound: fc.boolean(),
           serviceOn: fc.boolean(),
@@ -677,22 +682,25 @@ describe("checkKeyUse", () => {
             now,
             keysEnabled: s.enabled,
             inactiveServices: s.serviceOn ? NO_INACTIVE_SERVICES : formsOff,
+            deployed: s.deployed,
             origin: s.originOk ? "https://a.example.com" : "https://example.org",
             ip: s.ipOk ? "2001:db8::5" : "2001:db9::5",
           };
           const expected = s.revoked
             ? "invalid_api_key"
-            : !s.enabled
-              ? "keys_disabled"
-              : s.bound && !s.serviceOn
-                ? "service_inactive"
-                : s.expiry === "past" || s.grace === "past"
-                  ? "key_expired"
-                  : type === "PUBLISHABLE" && !s.originOk
-                    ? "origin_not_allowed"
-                    : type === "SECRET" && !s.ipOk
-                      ? "ip_not_allowed"
-                      : null;
+            : !s.deployed
+              ? "key_not_deployed"
+              : !s.enabled
+                ? "keys_disabled"
+                : s.bound && !s.serviceOn
+                  ? "service_inactive"
+                  : s.expiry === "past" || s.grace === "past"
+                    ? "key_expired"
+                    : type === "PUBLISHABLE" && !s.originOk
+                      ? "origin_not_allowed"
+                      : type === "SECRET" && !s.ipOk
+                        ? "ip_not_allowed"
+                        : null;
           const result = checkKeyUse(key, use);
           expect(result?.code ?? null).toBe(expected);
           if (result) expect(result.message.length).toBeGreaterThan(0);

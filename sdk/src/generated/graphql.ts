@@ -103,6 +103,28 @@ export type DeleteAudienceInput = {
   id: string;
 };
 
+export type DeployKeysInput = {
+  /** What this deployment is for (up to 500 characters). */
+  note?: string | null | undefined;
+  workspaceId: string;
+};
+
+export type DeploymentChange =
+  /** New since the latest deployment: not valid until deployed (key_not_deployed). */
+  | 'ADDED'
+  /** Some field verification reads differs from the latest deployment. */
+  | 'CHANGED'
+  /** Revoked since the latest deployment: still valid until deployed. */
+  | 'REMOVED';
+
+export type DeploymentKind =
+  /** deployKeys: the workspace's key state when it ran. */
+  | 'DEPLOY'
+  /** Published by setRequireDeploy(enabled: true): the key state at that moment. */
+  | 'ENABLE'
+  /** rollbackKeys: an older version's snapshot, republished (sourceVersion). */
+  | 'ROLLBACK';
+
 /** Test and live data never meet: a key sees only its own environment. */
 export type Environment =
   | 'LIVE'
@@ -167,6 +189,8 @@ export type RenameAudienceInput = {
 
 export type RevokeApiKeyInput = {
   id: string;
+  /** Where the workspace requires deploys: refuse the key now instead of at the next deployment, and after any rollback too (the brake for a compromised key). Elsewhere every revocation is immediate. */
+  immediate?: boolean | null | undefined;
   /** Why, for the audit log (up to 500 characters). */
   reason?: string | null | undefined;
 };
@@ -194,6 +218,14 @@ export type RollApiKeyInput = {
   id: string;
 };
 
+export type RollbackKeysInput = {
+  /** Why (up to 500 characters). */
+  note?: string | null | undefined;
+  /** The version whose snapshot to republish. */
+  version: number;
+  workspaceId: string;
+};
+
 export type SetKeysEnabledInput = {
   /** false: no key of the workspace works until turned back on. */
   enabled: boolean;
@@ -203,6 +235,12 @@ export type SetKeysEnabledInput = {
 export type SetRequireAudienceTokenInput = {
   /** true: publishable keys verify only with an audience token. */
   required: boolean;
+  workspaceId: string;
+};
+
+export type SetRequireDeployInput = {
+  /** true: publishes the current state as a deployment, and later key changes wait for the next one. false: verification reads the live state again, at once. */
+  enabled: boolean;
   workspaceId: string;
 };
 
@@ -279,6 +317,7 @@ export type VerifyCode =
   | 'invalid_key_format'
   | 'ip_not_allowed'
   | 'key_expired'
+  | 'key_not_deployed'
   | 'keys_disabled'
   | 'not_found'
   | 'origin_not_allowed'
@@ -294,14 +333,14 @@ export type WorkspaceStatus =
   | 'ACTIVE'
   | 'SUSPENDED';
 
-export type ApiKeyFieldsFragment = { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, pairedWithId: string | null, rateLimit: { limit: number, windowSeconds: number } };
+export type ApiKeyFieldsFragment = { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, revokedImmediately: boolean, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, pairedWithId: string | null, rateLimit: { limit: number, windowSeconds: number } };
 
 export type ApiKeyQueryVariables = Exact<{
   id: string;
 }>;
 
 
-export type ApiKeyQuery = { apiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, pairedWithId: string | null, rateLimit: { limit: number, windowSeconds: number } } };
+export type ApiKeyQuery = { apiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, revokedImmediately: boolean, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, pairedWithId: string | null, rateLimit: { limit: number, windowSeconds: number } } };
 
 export type ApiKeysQueryVariables = Exact<{
   workspaceId: string;
@@ -313,35 +352,35 @@ export type ApiKeysQueryVariables = Exact<{
 }>;
 
 
-export type ApiKeysQuery = { apiKeys: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, pairedWithId: string | null, createdBy: { id: string, email: string } | null, workspace: { id: string, slug: string }, rateLimit: { limit: number, windowSeconds: number } } }> } };
+export type ApiKeysQuery = { apiKeys: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, revokedImmediately: boolean, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, pairedWithId: string | null, createdBy: { id: string, email: string } | null, workspace: { id: string, slug: string }, rateLimit: { limit: number, windowSeconds: number } } }> } };
 
 export type CreateApiKeyMutationVariables = Exact<{
   input: CreateApiKeyInput;
 }>;
 
 
-export type CreateApiKeyMutation = { createApiKey: { secret: string, apiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, pairedWithId: string | null, rateLimit: { limit: number, windowSeconds: number } } } };
+export type CreateApiKeyMutation = { createApiKey: { secret: string, apiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, revokedImmediately: boolean, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, pairedWithId: string | null, rateLimit: { limit: number, windowSeconds: number } } } };
 
 export type UpdateApiKeyMutationVariables = Exact<{
   input: UpdateApiKeyInput;
 }>;
 
 
-export type UpdateApiKeyMutation = { updateApiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, pairedWithId: string | null, rateLimit: { limit: number, windowSeconds: number } } };
+export type UpdateApiKeyMutation = { updateApiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, revokedImmediately: boolean, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, pairedWithId: string | null, rateLimit: { limit: number, windowSeconds: number } } };
 
 export type RollApiKeyMutationVariables = Exact<{
   input: RollApiKeyInput;
 }>;
 
 
-export type RollApiKeyMutation = { rollApiKey: { secret: string, apiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, pairedWithId: string | null, rateLimit: { limit: number, windowSeconds: number } } } };
+export type RollApiKeyMutation = { rollApiKey: { secret: string, apiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, revokedImmediately: boolean, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, pairedWithId: string | null, rateLimit: { limit: number, windowSeconds: number } } } };
 
 export type RevokeApiKeyMutationVariables = Exact<{
   input: RevokeApiKeyInput;
 }>;
 
 
-export type RevokeApiKeyMutation = { revokeApiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, pairedWithId: string | null, rateLimit: { limit: number, windowSeconds: number } } };
+export type RevokeApiKeyMutation = { revokeApiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, revokedImmediately: boolean, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, pairedWithId: string | null, rateLimit: { limit: number, windowSeconds: number } } };
 
 export type SetKeysEnabledMutationVariables = Exact<{
   input: SetKeysEnabledInput;
@@ -396,19 +435,58 @@ export type AuditEventsQueryVariables = Exact<{
 
 export type AuditEventsQuery = { auditEvents: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, action: string, actorType: string, actorId: string | null, targetType: string, targetId: string | null, ip: string | null, data: unknown, createdAt: string, hash: string, prevHash: string } }> } };
 
+export type DeploymentFieldsFragment = { id: string, version: number, kind: DeploymentKind, note: string | null, sourceVersion: number | null, keysEnabled: boolean, keyCount: number, added: number, removed: number, changed: number, createdAt: string, createdBy: { id: string, email: string, name: string } | null };
+
+export type DeploymentsQueryVariables = Exact<{
+  workspaceId: string;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type DeploymentsQuery = { deployments: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, version: number, kind: DeploymentKind, note: string | null, sourceVersion: number | null, keysEnabled: boolean, keyCount: number, added: number, removed: number, changed: number, createdAt: string, createdBy: { id: string, email: string, name: string } | null } }> } };
+
+export type PendingDeploymentQueryVariables = Exact<{
+  workspaceId: string;
+}>;
+
+
+export type PendingDeploymentQuery = { pendingDeployment: { baseVersion: number | null, added: number, removed: number, changed: number, keysEnabled: boolean, keysEnabledChanged: boolean, changes: Array<{ keyId: string, change: DeploymentChange, fields: Array<string>, name: string, start: string, environment: Environment, type: ApiKeyType }> } };
+
+export type DeployKeysMutationVariables = Exact<{
+  input: DeployKeysInput;
+}>;
+
+
+export type DeployKeysMutation = { deployKeys: { id: string, version: number, kind: DeploymentKind, note: string | null, sourceVersion: number | null, keysEnabled: boolean, keyCount: number, added: number, removed: number, changed: number, createdAt: string, createdBy: { id: string, email: string, name: string } | null } };
+
+export type RollbackKeysMutationVariables = Exact<{
+  input: RollbackKeysInput;
+}>;
+
+
+export type RollbackKeysMutation = { rollbackKeys: { id: string, version: number, kind: DeploymentKind, note: string | null, sourceVersion: number | null, keysEnabled: boolean, keyCount: number, added: number, removed: number, changed: number, createdAt: string, createdBy: { id: string, email: string, name: string } | null } };
+
+export type SetRequireDeployMutationVariables = Exact<{
+  input: SetRequireDeployInput;
+}>;
+
+
+export type SetRequireDeployMutation = { setRequireDeploy: { id: string, slug: string, name: string, keysEnabled: boolean, requireDeploy: boolean, requireAudienceToken: boolean, status: WorkspaceStatus, createdAt: string, viewerRole: Role | null } };
+
 export type CreateKeyPairMutationVariables = Exact<{
   input: CreateKeyPairInput;
 }>;
 
 
-export type CreateKeyPairMutation = { createKeyPair: { publishableKey: { secret: string, apiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, pairedWithId: string | null, rateLimit: { limit: number, windowSeconds: number } } }, secretKey: { secret: string, apiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, pairedWithId: string | null, rateLimit: { limit: number, windowSeconds: number } } } } };
+export type CreateKeyPairMutation = { createKeyPair: { publishableKey: { secret: string, apiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, revokedImmediately: boolean, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, pairedWithId: string | null, rateLimit: { limit: number, windowSeconds: number } } }, secretKey: { secret: string, apiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, revokedImmediately: boolean, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, pairedWithId: string | null, rateLimit: { limit: number, windowSeconds: number } } } } };
 
 export type RegenerateKeyPairMutationVariables = Exact<{
   input: RegenerateKeyPairInput;
 }>;
 
 
-export type RegenerateKeyPairMutation = { regenerateKeyPair: { publishableKey: { secret: string, apiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, pairedWithId: string | null, rateLimit: { limit: number, windowSeconds: number } } }, secretKey: { secret: string, apiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, pairedWithId: string | null, rateLimit: { limit: number, windowSeconds: number } } } } };
+export type RegenerateKeyPairMutation = { regenerateKeyPair: { publishableKey: { secret: string, apiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, revokedImmediately: boolean, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, pairedWithId: string | null, rateLimit: { limit: number, windowSeconds: number } } }, secretKey: { secret: string, apiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, revokedImmediately: boolean, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, pairedWithId: string | null, rateLimit: { limit: number, windowSeconds: number } } } } };
 
 export type PlatformKeyFieldsFragment = { id: string, name: string, start: string, scopes: Array<string>, status: PlatformKeyStatus, createdAt: string, lastUsedAt: string | null, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, createdBy: { id: string, email: string } | null };
 
@@ -590,6 +668,7 @@ export const ApiKeyFieldsFragmentDoc = new TypedDocumentString(`
   expiresAt
   revokedAt
   revokedReason
+  revokedImmediately
   graceUntil
   createdAt
   lastUsedAt
@@ -613,6 +692,26 @@ export const AudienceFieldsFragmentDoc = new TypedDocumentString(`
   createdAt
 }
     `, {"fragmentName":"AudienceFields"}) as unknown as TypedDocumentString<AudienceFieldsFragment, unknown>;
+export const DeploymentFieldsFragmentDoc = new TypedDocumentString(`
+    fragment DeploymentFields on Deployment {
+  id
+  version
+  kind
+  note
+  sourceVersion
+  keysEnabled
+  keyCount
+  added
+  removed
+  changed
+  createdAt
+  createdBy {
+    id
+    email
+    name
+  }
+}
+    `, {"fragmentName":"DeploymentFields"}) as unknown as TypedDocumentString<DeploymentFieldsFragment, unknown>;
 export const PlatformKeyFieldsFragmentDoc = new TypedDocumentString(`
     fragment PlatformKeyFields on PlatformKey {
   id
@@ -693,6 +792,7 @@ export const ApiKeyDocument = new TypedDocumentString(`
   expiresAt
   revokedAt
   revokedReason
+  revokedImmediately
   graceUntil
   createdAt
   lastUsedAt
@@ -750,6 +850,7 @@ export const ApiKeysDocument = new TypedDocumentString(`
   expiresAt
   revokedAt
   revokedReason
+  revokedImmediately
   graceUntil
   createdAt
   lastUsedAt
@@ -785,6 +886,7 @@ export const CreateApiKeyDocument = new TypedDocumentString(`
   expiresAt
   revokedAt
   revokedReason
+  revokedImmediately
   graceUntil
   createdAt
   lastUsedAt
@@ -817,6 +919,7 @@ export const UpdateApiKeyDocument = new TypedDocumentString(`
   expiresAt
   revokedAt
   revokedReason
+  revokedImmediately
   graceUntil
   createdAt
   lastUsedAt
@@ -852,6 +955,7 @@ export const RollApiKeyDocument = new TypedDocumentString(`
   expiresAt
   revokedAt
   revokedReason
+  revokedImmediately
   graceUntil
   createdAt
   lastUsedAt
@@ -884,6 +988,7 @@ export const RevokeApiKeyDocument = new TypedDocumentString(`
   expiresAt
   revokedAt
   revokedReason
+  revokedImmediately
   graceUntil
   createdAt
   lastUsedAt
@@ -992,6 +1097,125 @@ export const AuditEventsDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<AuditEventsQuery, AuditEventsQueryVariables>;
+export const DeploymentsDocument = new TypedDocumentString(`
+    query Deployments($workspaceId: ID!, $first: Int, $after: String) {
+  deployments(workspaceId: $workspaceId, first: $first, after: $after) {
+    totalCount
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    edges {
+      node {
+        ...DeploymentFields
+      }
+    }
+  }
+}
+    fragment DeploymentFields on Deployment {
+  id
+  version
+  kind
+  note
+  sourceVersion
+  keysEnabled
+  keyCount
+  added
+  removed
+  changed
+  createdAt
+  createdBy {
+    id
+    email
+    name
+  }
+}`) as unknown as TypedDocumentString<DeploymentsQuery, DeploymentsQueryVariables>;
+export const PendingDeploymentDocument = new TypedDocumentString(`
+    query PendingDeployment($workspaceId: ID!) {
+  pendingDeployment(workspaceId: $workspaceId) {
+    baseVersion
+    added
+    removed
+    changed
+    keysEnabled
+    keysEnabledChanged
+    changes {
+      keyId
+      change
+      fields
+      name
+      start
+      environment
+      type
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<PendingDeploymentQuery, PendingDeploymentQueryVariables>;
+export const DeployKeysDocument = new TypedDocumentString(`
+    mutation DeployKeys($input: DeployKeysInput!) {
+  deployKeys(input: $input) {
+    ...DeploymentFields
+  }
+}
+    fragment DeploymentFields on Deployment {
+  id
+  version
+  kind
+  note
+  sourceVersion
+  keysEnabled
+  keyCount
+  added
+  removed
+  changed
+  createdAt
+  createdBy {
+    id
+    email
+    name
+  }
+}`) as unknown as TypedDocumentString<DeployKeysMutation, DeployKeysMutationVariables>;
+export const RollbackKeysDocument = new TypedDocumentString(`
+    mutation RollbackKeys($input: RollbackKeysInput!) {
+  rollbackKeys(input: $input) {
+    ...DeploymentFields
+  }
+}
+    fragment DeploymentFields on Deployment {
+  id
+  version
+  kind
+  note
+  sourceVersion
+  keysEnabled
+  keyCount
+  added
+  removed
+  changed
+  createdAt
+  createdBy {
+    id
+    email
+    name
+  }
+}`) as unknown as TypedDocumentString<RollbackKeysMutation, RollbackKeysMutationVariables>;
+export const SetRequireDeployDocument = new TypedDocumentString(`
+    mutation SetRequireDeploy($input: SetRequireDeployInput!) {
+  setRequireDeploy(input: $input) {
+    ...WorkspaceFields
+  }
+}
+    fragment WorkspaceFields on Workspace {
+  id
+  slug
+  name
+  keysEnabled
+  requireDeploy
+  requireAudienceToken
+  status
+  createdAt
+  viewerRole
+}`) as unknown as TypedDocumentString<SetRequireDeployMutation, SetRequireDeployMutationVariables>;
 export const CreateKeyPairDocument = new TypedDocumentString(`
     mutation CreateKeyPair($input: CreateKeyPairInput!) {
   createKeyPair(input: $input) {
@@ -1022,6 +1246,7 @@ export const CreateKeyPairDocument = new TypedDocumentString(`
   expiresAt
   revokedAt
   revokedReason
+  revokedImmediately
   graceUntil
   createdAt
   lastUsedAt
@@ -1065,6 +1290,7 @@ export const RegenerateKeyPairDocument = new TypedDocumentString(`
   expiresAt
   revokedAt
   revokedReason
+  revokedImmediately
   graceUntil
   createdAt
   lastUsedAt

@@ -18,7 +18,8 @@ import { JSON_TYPE, type RestAnswer, type RestRequest, refuse } from "./answer";
 // - origin: the Origin header; IP: the connection's peer address only, never
 //   X-Forwarded-For (behind a gateway that is the gateway's address);
 // - audience token: `X-Keyward-Audience-Token` (server/audience/tokens.ts).
-// 200 carries the key's identity in X-Keyward-* headers; a refusal carries the
+// 200 carries the key's identity in X-Keyward-* headers (and the deployment that
+// answered, where the workspace requires deploys); a refusal carries the
 // catalog status (401/403/429) and the JSON error body. Any method is answered
 // alike and no body is read: Envoy forwards the customer's method and path.
 
@@ -108,6 +109,9 @@ export async function authorizeRoute(deps: AppDeps, request: RestRequest): Promi
     if (outcome.audience) {
       answer.headers["x-keyward-audience"] = outcome.audience.name;
       answer.headers["x-keyward-audience-path"] = outcome.audience.path.join(",");
+    }
+    if (outcome.deploymentVersion !== null) {
+      answer.headers["x-keyward-deployment-version"] = String(outcome.deploymentVersion);
     }
     return answer;
   }

@@ -43,6 +43,8 @@ export const QUERY_RECIPES: Record<string, Recipe> = {
   platformKeys: { args: async () => ({}) },
   audiences: { args: async (w) => ({ workspaceId: w.workspace.id }) },
   services: { args: async (w) => ({ workspaceId: w.workspace.id }) },
+  deployments: { args: async (w) => ({ workspaceId: w.workspace.id }) },
+  pendingDeployment: { args: async (w) => ({ workspaceId: w.workspace.id }) },
 };
 
 export const MUTATION_RECIPES: Record<string, Recipe> = {
@@ -103,6 +105,16 @@ export const MUTATION_RECIPES: Record<string, Recipe> = {
         },
       });
       return input({ id: createKeyPair.secretKey.apiKey.id });
+    },
+  },
+  // The matrix's workspace does not require deploys: publishing records a version
+  // and switching off what is off changes nothing, so no cell disturbs another.
+  setRequireDeploy: { args: async (w) => input({ workspaceId: w.workspace.id, enabled: false }) },
+  deployKeys: { args: async (w) => input({ workspaceId: w.workspace.id, note: "matrix" }) },
+  rollbackKeys: {
+    args: async (w) => {
+      const { deployKeys } = await w.owner.deployKeys({ input: { workspaceId: w.workspace.id } });
+      return input({ workspaceId: w.workspace.id, version: deployKeys.version });
     },
   },
 };

@@ -125,6 +125,8 @@ export async function buildWorld(app: TestApp): Promise<World> {
     if (!made.ok) throw new Error(`platform key: ${made.error.message}`);
     return { id: made.value.platformKey.id, secret: made.value.secret };
   };
+  // One deployment, so the fields below `deployments` have a row to show.
+  await owner.client.deployKeys({ input: { workspaceId: workspace.id, note: "matrix" } });
   const callers: Record<CallerName, Caller> = {
     anonymous: { headers: {}, email: null },
     "bad token": { headers: bearer(`kws_${"x".repeat(43)}`), email: null },

@@ -1,0 +1,59 @@
+import { recordAudit } from "../audit/log";
+import type { Db } from "../db";
+import { fail, ok, type Result } from "../errors";
+import type { ApiKey } from "../generated/prisma/client";
+import { checkEnvironment, type KeyManager } from "../keys/grants";
+import { reasonSchema } from "../keys/input";
+import { announce } from "../keys/invalidation";
+import { validate } from "../validation";
+
+// revokeApiKey(input: { immediate: true }): the brake for a compromised key in a
+// workspace that requires deploys. The key is refused from the moment this
+// commits, whatever the latest deployment says, and stays refused after any later
+// deployment or rollback (keys/lookup.ts reads the flag from the key's own row).
+// A key whose ordinary revocation is still waiting for a deployment can be
+// revoked immediately too. Audited as its own action.
+
+export async function revokeImmediately(
+  db: Db,
+  caller: KeyManager,
+  key: ApiKey,
+  input: { reason?: string | null },
+  now: Date,
+): Promise<Result<ApiKey>> {
+  const reason = validate(reasonSchema.nullish(), input.reason);
+  if (!reason.ok) return fail("validation_failed", `reason: ${reason.error.message}`, "reason");
+  const refused = checkEnvironment(caller, key.environment);
+  if (refused) return { ok: false, error: refused };
+  return db.$transaction(async (tx): Promise<Result<ApiKey>> => {
+    // Conditional updates: of two concurrent brakes, exactly one wins.
+    const fresh = await tx.apiKey.updateMany({
+      where: { id: key.id, revokedAt: null },
+      data: { revokedAt: now, revokedReason: reason.value ?? null, revokedImmediately: true },
+    });
+    const pending =
+      fresh.count === 0 &&
+      (
+        await tx.apiKey.updateMany({
+          where: { id: key.id, revokedImmediately: false },
+          data: { revokedImmediately: true },
+        })
+      ).count === 1;
+    if (fresh.count === 0 && !pending) return fail("validation_failed", "id: this key is already revoked", "id");
+    await recordAudit(
+      tx,
+      caller.actor,
+      {
+        workspaceId: key.workspaceId,
+        action: "api_key.revoke_immediate",
+        targetType: "api_key",
+        targetId: key.id,
+        // pendingRevocation: it had been revoked before, waiting for a deployment.
+        data: { reason: reason.value ?? null, start: key.start, pendingRevocation: pending },
+      },
+      now,
+    );
+    await announce(tx, { kind: "keys", hashes: [key.hash] });
+    return ok(await tx.apiKey.findUniqueOrThrow({ where: { id: key.id } }));
+  });
+}
