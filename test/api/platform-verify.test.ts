@@ -25,6 +25,8 @@ beforeAll(async () => {
   const workspace = async (name: string) => {
     const owner = await signUpUser(app, name);
     const { createWorkspace } = await owner.client.createWorkspace({ input: { name, slug: `${name}-${process.pid}` } });
+    // Service scopes must name a service of the key's workspace.
+    await owner.client.createService({ input: { workspaceId: createWorkspace.id, slug: "forms", name: "Forms" } });
     return { owner: owner.client, ...createWorkspace };
   };
   const a = await workspace("tenant-a");
