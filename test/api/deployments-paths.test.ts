@@ -19,9 +19,13 @@ beforeAll(async () => {
   const person = await signUpUser(app, "paths");
   owner = person.client;
   ownerToken = person.token;
-  const make = async () =>
-    (await owner.createWorkspace({ input: { name: "Paths", slug: `paths-${process.pid}-${++slugs}` } })).createWorkspace
-      .id;
+  const make = async () => {
+    const { id } = (await owner.createWorkspace({ input: { name: "Paths", slug: `paths-${process.pid}-${++slugs}` } }))
+      .createWorkspace;
+    // The keys' service.forms.read scope names a service of their workspace.
+    await owner.createService({ input: { workspaceId: id, slug: "forms", name: "Forms" } });
+    return id;
+  };
   gated = await make();
   live = await make();
   await owner.setRequireDeploy({ input: { workspaceId: gated, enabled: true } });

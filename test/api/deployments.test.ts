@@ -20,6 +20,8 @@ afterAll(() => app.close());
 async function workspace(gated = true) {
   const slug = `deploys-${process.pid}-${++slugCounter}`;
   const { createWorkspace } = await owner.createWorkspace({ input: { name: "Deploys", slug } });
+  // Some keys hold service.forms.read, which must name a service of their workspace.
+  await owner.createService({ input: { workspaceId: createWorkspace.id, slug: "forms", name: "Forms" } });
   if (gated) await owner.setRequireDeploy({ input: { workspaceId: createWorkspace.id, enabled: true } });
   return createWorkspace.id;
 }

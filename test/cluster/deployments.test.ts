@@ -30,6 +30,8 @@ beforeAll(async () => {
   ownerA = client(a, signUp.token);
   ownerB = client(b, signUp.token);
   workspaceId = (await ownerA.createWorkspace({ input: { name: "Gated", slug: "gated-cluster" } })).createWorkspace.id;
+  // The key below holds service.forms.read, which must name a service of the workspace.
+  await ownerA.createService({ input: { workspaceId, slug: "forms", name: "Forms" } });
   await ownerA.setRequireDeploy({ input: { workspaceId, enabled: true } });
 }, 90_000);
 

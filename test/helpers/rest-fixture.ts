@@ -111,6 +111,8 @@ export async function seedRestFixture(app: TestApp, clientIp: string): Promise<R
   // A workspace that requires deploys: verification answers from its latest deployment.
   const gated = (await owner.client.createWorkspace({ input: { name: "Gated", slug: slug("rest-gated") } }))
     .createWorkspace.id;
+  // Its keys hold service.forms.read like the others, so it has a forms service too.
+  await owner.client.createService({ input: { workspaceId: gated, slug: "forms", name: "forms" } });
   await owner.client.setRequireDeploy({ input: { workspaceId: gated, enabled: true } });
   const [deployed, pendingRevoke, braked] = [await makeKeyIn(gated), await makeKeyIn(gated), await makeKeyIn(gated)];
   await owner.client.deployKeys({ input: { workspaceId: gated } });
