@@ -5,13 +5,16 @@ import { revokeImmediatelyIn } from "../deployments/emergency";
 import type { ApiKey, LeakPolicy, Prisma } from "../generated/prisma/client";
 import { hashKey, parseKey } from "../keys/format";
 import type { InvalidationBus } from "../keys/invalidation";
+import { looksLikePlatformKey } from "../platform/format";
+import { reportPlatformLeak } from "./platform";
 
 // A key reported as leaked, by GitHub's secret scanning (server/http/rest/leaks.ts)
 // or by anyone holding it (reportLeakedKey). One path for both: the checksum, the
 // hash lookup, then the key's workspace's leakPolicy — REVOKE brakes the key at
 // once (the immediate revocation, which also stops a deploy-gated key), NOTIFY
 // leaves it working; either way the report is recorded (recordLeak). An unknown or
-// malformed token is a false positive and changes nothing.
+// malformed token is a false positive and changes nothing. Platform keys (kwp_…)
+// take their own path (platform.ts).
 
 export interface LeakReport {
   token: string;
@@ -76,6 +79,11 @@ async function recordLeak(
 export async function reportLeak(deps: LeakDeps, actor: Actor, report: LeakReport): Promise<LeakOutcome> {
   const tokenHash = hashKey(report.token);
   const falsePositive: LeakOutcome = { label: "false_positive", tokenHash };
+  if (looksLikePlatformKey(report.token)) {
+    return (await reportPlatformLeak(deps, actor, report, tokenHash))
+      ? { label: "true_positive", tokenHash }
+      : falsePositive;
+  }
   if (!parseKey(report.token).ok) return falsePositive;
   // The row itself, not a cached or deployed view: a report must see a revocation made a moment ago.
   const found = await deps.db.apiKey.findUnique({

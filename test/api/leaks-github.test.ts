@@ -1,8 +1,11 @@
 import { createHash } from "node:crypto";
 import type { KeywardClient } from "@keyward/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createPlatformAdmin } from "../../server/identity/accounts";
 import { generateKey } from "../../server/keys/format";
-import { signUpUser, startTestApp, type TestApp } from "../helpers/app";
+import { generatePlatformKey } from "../../server/platform/format";
+import { PASSWORD, signUpUser, startTestApp, type TestApp, uniqueEmail } from "../helpers/app";
+import { expectCode } from "../helpers/expect-error";
 import {
   type KeysDocument,
   keysDocument,
@@ -160,6 +163,34 @@ describe("a signed report", () => {
     ]);
     expect(await codeOf(first.secret)).toBe("invalid_api_key");
     expect(await codeOf(second.secret)).toBe("invalid_api_key");
+  });
+});
+
+describe("a signed report of a platform key (kwp_)", () => {
+  it("revokes it at once, whatever any workspace's policy, and answers false_positive for unknown ones", async () => {
+    const email = uniqueEmail("ops");
+    const made = await createPlatformAdmin(app.db, { email, password: PASSWORD, name: "Ops" }, app.clock.now);
+    if (!made.ok) throw new Error(made.error.message);
+    const admin = app.client((await app.client().signIn({ input: { email, password: PASSWORD } })).signIn.token);
+    const { createPlatformKey } = await admin.createPlatformKey({
+      input: { name: "verifier", scopes: ["keys:verify"] },
+    });
+    const platform = app.client(createPlatformKey.secret);
+    const customer = await makeKey(await workspace({ policy: "NOTIFY" }));
+    expect((await platform.verifyApiKey({ input: { key: customer.secret } })).verifyApiKey.code).toBe("VALID");
+    const unknown = generatePlatformKey();
+    const feedback = await report([
+      match(createPlatformKey.secret, "keyward_platform_key"),
+      match(unknown, "keyward_platform_key"),
+    ]);
+    expect(feedback.map((entry) => [entry.token_hash, entry.label])).toEqual([
+      [sha256(createPlatformKey.secret), "true_positive"],
+      [sha256(unknown), "false_positive"],
+    ]);
+    await expectCode(platform.verifyApiKey({ input: { key: customer.secret } }), "invalid_api_key");
+    const id = createPlatformKey.platformKey.id;
+    const leaked = await app.db.auditEvent.findFirstOrThrow({ where: { targetId: id, action: "platform_key.leaked" } });
+    expect(leaked.data).toMatchObject({ type: "keyward_platform_key", source: "content", revoked: true });
   });
 });
 
