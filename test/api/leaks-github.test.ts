@@ -258,6 +258,11 @@ describe("reports GitHub did not sign are refused with nothing changed", () => {
     await expectRefused(await post("not json", signedBy(github, "not json")), "validation_failed", "body");
   });
 
+  it("a report over 2 MiB, however it is signed (the limit every route has)", async () => {
+    const huge = JSON.stringify([{ ...match(key.secret), url: `https://github.com/${"x".repeat(2 * 1024 * 1024)}` }]);
+    await expectRefused(await post(huge, signedBy(github, huge)), "payload_too_large", "body");
+  });
+
   it("a report that is not a POST", async () => {
     const response = await app.fetch("/leaks/github", { method: "GET" });
     expect(response.headers.get("allow")).toBe("POST");
