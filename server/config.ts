@@ -84,6 +84,11 @@ const schema = z.object({
     .max(1_000_000, "must be at most 1000000")
     .default(10),
   KEYWARD_CORS_ORIGINS: corsOrigins.optional(),
+  // GitHub's secret scanning public keys; file: URLs and local paths serve tests and offline installs.
+  KEYWARD_GITHUB_KEYS_URL: z
+    .string()
+    .min(1, "must not be empty")
+    .default("https://api.github.com/meta/public_keys/secret_scanning"),
   KEYWARD_ACCESS_LOG: z.enum(["all", "errors", "off"], { message: "must be one of all, errors, off" }).default("all"),
   LOG_LEVEL: z
     .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
@@ -111,6 +116,8 @@ export interface Config {
   corsOrigins: string[];
   /** Which requests get an access-log line: all, errors (status 400 and up) or off. */
   accessLog: "all" | "errors" | "off";
+  /** Where GitHub's secret scanning public keys are read (https:, file: or a local path). */
+  githubKeysUrl: string;
   logLevel: z.infer<typeof schema>["LOG_LEVEL"];
   production: boolean;
 }
@@ -148,6 +155,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     signInAccountLimit: c.KEYWARD_SIGNIN_ACCOUNT_LIMIT,
     corsOrigins: c.KEYWARD_CORS_ORIGINS ?? [],
     accessLog: c.KEYWARD_ACCESS_LOG,
+    githubKeysUrl: c.KEYWARD_GITHUB_KEYS_URL,
     logLevel: c.LOG_LEVEL,
     production: c.NODE_ENV === "production",
   };

@@ -38,6 +38,12 @@ export const catalog = {
     description:
       "The audience token sent with the key was refused: it is not a JWT signed with HS256 (`none` and every other `alg` are refused), no signing key (`canSignTokens`) of the key's own workspace and environment made its signature, it has no `exp`, it is expired or not yet valid (`nbf`) beyond 30 seconds of clock skew, or its `audience` claim names no audience of the workspace. `verifyApiKey` and `POST /v1/keys/verify` answer it as `valid: false`; `/v1/authorize` answers 401.",
   },
+  invalid_signature: {
+    status: 401,
+    title: "Invalid signature",
+    description:
+      "`POST /leaks/github` accepts only reports GitHub signed: the `Github-Public-Key-Identifier` and `Github-Public-Key-Signature` headers are required, the identifier must name an ECDSA P-256 key in GitHub's secret scanning public-keys document (`KEYWARD_GITHUB_KEYS_URL`), and the signature must be that key's over the exact body bytes. Nothing in the report was acted on.",
+  },
   insufficient_permissions: {
     status: 403,
     title: "Insufficient permissions",

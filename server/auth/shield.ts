@@ -152,6 +152,10 @@ export const RULES = {
     setServiceActive: onService("workspace:write", inputId),
     createKeyPair: inWorkspace("keys:write", byInputWorkspaceId),
     regenerateKeyPair: onApiKey("keys:write", inputId),
+    // Members only (OWNER, ADMIN): the resolver refuses keys, as for the key switch.
+    setLeakPolicy: inWorkspace("workspace:write", byInputWorkspaceId),
+    // Anyone holding a key may report it; limited per IP in the resolver.
+    reportLeakedKey: allow,
   },
   User: { "*": allow, memberships: isSelf },
   Workspace: { "*": allow, members: onParentWorkspace("members:read") },
@@ -182,6 +186,7 @@ export const RULES = {
   DeploymentEdge: allow,
   DeploymentKeyChange: allow,
   PendingDeployment: allow,
+  LeakReportReceipt: allow,
 };
 
 export const permissions = shield(RULES, {

@@ -1,7 +1,7 @@
-import { recordAudit } from "../audit/log";
+import { type Actor, recordAudit } from "../audit/log";
 import type { Db } from "../db";
 import { fail, ok, type Result } from "../errors";
-import type { ApiKey } from "../generated/prisma/client";
+import type { ApiKey, Prisma } from "../generated/prisma/client";
 import { checkEnvironment, type KeyManager } from "../keys/grants";
 import { reasonSchema } from "../keys/input";
 import { announce } from "../keys/invalidation";
@@ -25,35 +25,47 @@ export async function revokeImmediately(
   if (!reason.ok) return fail("validation_failed", `reason: ${reason.error.message}`, "reason");
   const refused = checkEnvironment(caller, key.environment);
   if (refused) return { ok: false, error: refused };
-  return db.$transaction(async (tx): Promise<Result<ApiKey>> => {
-    // Conditional updates: of two concurrent brakes, exactly one wins.
-    const fresh = await tx.apiKey.updateMany({
-      where: { id: key.id, revokedAt: null },
-      data: { revokedAt: now, revokedReason: reason.value ?? null, revokedImmediately: true },
-    });
-    const pending =
-      fresh.count === 0 &&
-      (
-        await tx.apiKey.updateMany({
-          where: { id: key.id, revokedImmediately: false },
-          data: { revokedImmediately: true },
-        })
-      ).count === 1;
-    if (fresh.count === 0 && !pending) return fail("validation_failed", "id: this key is already revoked", "id");
-    await recordAudit(
-      tx,
-      caller.actor,
-      {
-        workspaceId: key.workspaceId,
-        action: "api_key.revoke_immediate",
-        targetType: "api_key",
-        targetId: key.id,
-        // pendingRevocation: it had been revoked before, waiting for a deployment.
-        data: { reason: reason.value ?? null, start: key.start, pendingRevocation: pending },
-      },
-      now,
-    );
-    await announce(tx, { kind: "keys", hashes: [key.hash] });
-    return ok(await tx.apiKey.findUniqueOrThrow({ where: { id: key.id } }));
+  return db.$transaction((tx) => revokeImmediatelyIn(tx, caller.actor, key, reason.value ?? null, now));
+}
+
+/**
+ * The brake inside a transaction the caller holds, for a change that must commit
+ * with it (a leaked-key report records its own event beside it: server/leaks/).
+ */
+export async function revokeImmediatelyIn(
+  tx: Prisma.TransactionClient,
+  actor: Actor,
+  key: ApiKey,
+  reason: string | null,
+  now: Date,
+): Promise<Result<ApiKey>> {
+  // Conditional updates: of two concurrent brakes, exactly one wins.
+  const fresh = await tx.apiKey.updateMany({
+    where: { id: key.id, revokedAt: null },
+    data: { revokedAt: now, revokedReason: reason, revokedImmediately: true },
   });
+  const pending =
+    fresh.count === 0 &&
+    (
+      await tx.apiKey.updateMany({
+        where: { id: key.id, revokedImmediately: false },
+        data: { revokedImmediately: true },
+      })
+    ).count === 1;
+  if (fresh.count === 0 && !pending) return fail("validation_failed", "id: this key is already revoked", "id");
+  await recordAudit(
+    tx,
+    actor,
+    {
+      workspaceId: key.workspaceId,
+      action: "api_key.revoke_immediate",
+      targetType: "api_key",
+      targetId: key.id,
+      // pendingRevocation: it had been revoked before, waiting for a deployment.
+      data: { reason, start: key.start, pendingRevocation: pending },
+    },
+    now,
+  );
+  await announce(tx, { kind: "keys", hashes: [key.hash] });
+  return ok(await tx.apiKey.findUniqueOrThrow({ where: { id: key.id } }));
 }

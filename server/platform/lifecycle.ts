@@ -2,7 +2,7 @@ import { z } from "zod";
 import { type Actor, recordAudit } from "../audit/log";
 import type { Db } from "../db";
 import { fail, ok, type Result } from "../errors";
-import type { PlatformKey } from "../generated/prisma/client";
+import type { PlatformKey, Prisma } from "../generated/prisma/client";
 import { hashKey } from "../keys/format";
 import { keyName, reasonSchema } from "../keys/input";
 import { announce } from "../keys/invalidation";
@@ -86,28 +86,37 @@ export async function revokePlatformKey(
   if (!isUuid(input.id)) return missing;
   const reason = validate(reasonSchema.nullish(), input.reason);
   if (!reason.ok) return fail("validation_failed", `reason: ${reason.error.message}`, "reason");
-  return db.$transaction(async (tx): Promise<Result<PlatformKey>> => {
-    // Conditional update: of two concurrent revokes, exactly one wins.
-    const { count } = await tx.platformKey.updateMany({
-      where: { id: input.id, revokedAt: null },
-      data: { revokedAt: now, revokedReason: reason.value ?? null },
-    });
-    const row = await tx.platformKey.findUnique({ where: { id: input.id } });
-    if (!row) return missing;
-    if (count === 0) return fail("validation_failed", "id: this platform key is already revoked", "id");
-    await recordAudit(
-      tx,
-      actor,
-      {
-        workspaceId: null,
-        action: "platform_key.revoke",
-        targetType: "platform_key",
-        targetId: row.id,
-        data: { reason: reason.value ?? null, start: row.start },
-      },
-      now,
-    );
-    await announce(tx, { kind: "keys", hashes: [row.hash] });
-    return ok(row);
+  return db.$transaction((tx) => revokePlatformKeyIn(tx, actor, input.id, reason.value ?? null, now));
+}
+
+/** The revocation inside a caller's transaction (a leaked-key report records its own event beside it). */
+export async function revokePlatformKeyIn(
+  tx: Prisma.TransactionClient,
+  actor: Actor,
+  id: string,
+  reason: string | null,
+  now: Date,
+): Promise<Result<PlatformKey>> {
+  // Conditional update: of two concurrent revokes, exactly one wins.
+  const { count } = await tx.platformKey.updateMany({
+    where: { id, revokedAt: null },
+    data: { revokedAt: now, revokedReason: reason },
   });
+  const row = await tx.platformKey.findUnique({ where: { id } });
+  if (!row) return fail("not_found", "No such platform key.", "id");
+  if (count === 0) return fail("validation_failed", "id: this platform key is already revoked", "id");
+  await recordAudit(
+    tx,
+    actor,
+    {
+      workspaceId: null,
+      action: "platform_key.revoke",
+      targetType: "platform_key",
+      targetId: row.id,
+      data: { reason, start: row.start },
+    },
+    now,
+  );
+  await announce(tx, { kind: "keys", hashes: [row.hash] });
+  return ok(row);
 }

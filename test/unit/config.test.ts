@@ -32,6 +32,7 @@ describe("loadConfig", () => {
       signInAccountLimit: 10,
       corsOrigins: [],
       accessLog: "all",
+      githubKeysUrl: "https://api.github.com/meta/public_keys/secret_scanning",
       logLevel: "info",
       production: false,
     });
@@ -53,6 +54,7 @@ describe("loadConfig", () => {
       KEYWARD_SIGNIN_ACCOUNT_LIMIT: "7",
       KEYWARD_CORS_ORIGINS: "https://app.example.com, http://localhost:5173",
       KEYWARD_ACCESS_LOG: "errors",
+      KEYWARD_GITHUB_KEYS_URL: "file:///etc/keyward/github-keys.json",
       LOG_LEVEL: "warn",
       NODE_ENV: "production",
     });
@@ -70,6 +72,7 @@ describe("loadConfig", () => {
       signInAccountLimit: 7,
       corsOrigins: ["https://app.example.com", "http://localhost:5173"],
       accessLog: "errors",
+      githubKeysUrl: "file:///etc/keyward/github-keys.json",
       logLevel: "warn",
       production: true,
     });

@@ -148,6 +148,13 @@ export type KeyPairSecretInput = {
   scopes?: Array<string> | null | undefined;
 };
 
+/** What a leaked-key report (GitHub secret scanning or reportLeakedKey) does to the key. */
+export type LeakPolicy =
+  /** Record the report in the audit log and leave the key working. */
+  | 'NOTIFY'
+  /** Revoke it at once, even where the workspace requires deploys (the default). */
+  | 'REVOKE';
+
 export type PlatformKeyOperation =
   /** verifyApiKey or POST /v1/keys/verify (keys:verify). */
   | 'VERIFY'
@@ -185,6 +192,13 @@ export type RenameAudienceInput = {
   id: string;
   /** 1 to 64 letters, digits, _ . or -, starting with a letter or digit; unique in the workspace. Tokens naming the old name stop working. */
   name: string;
+};
+
+export type ReportLeakedKeyInput = {
+  /** The key found (at most 200 characters). */
+  key: string;
+  /** Where it was found, e.g. a public commit (at most 2048 characters). */
+  url?: string | null | undefined;
 };
 
 export type RevokeApiKeyInput = {
@@ -229,6 +243,11 @@ export type RollbackKeysInput = {
 export type SetKeysEnabledInput = {
   /** false: no key of the workspace works until turned back on. */
   enabled: boolean;
+  workspaceId: string;
+};
+
+export type SetLeakPolicyInput = {
+  policy: LeakPolicy;
   workspaceId: string;
 };
 
@@ -315,6 +334,7 @@ export type VerifyCode =
   | 'invalid_api_key'
   | 'invalid_audience_token'
   | 'invalid_key_format'
+  | 'invalid_signature'
   | 'ip_not_allowed'
   | 'key_expired'
   | 'key_not_deployed'
@@ -472,7 +492,7 @@ export type SetRequireDeployMutationVariables = Exact<{
 }>;
 
 
-export type SetRequireDeployMutation = { setRequireDeploy: { id: string, slug: string, name: string, keysEnabled: boolean, requireDeploy: boolean, requireAudienceToken: boolean, status: WorkspaceStatus, createdAt: string, viewerRole: Role | null } };
+export type SetRequireDeployMutation = { setRequireDeploy: { id: string, slug: string, name: string, keysEnabled: boolean, requireDeploy: boolean, requireAudienceToken: boolean, leakPolicy: LeakPolicy, status: WorkspaceStatus, createdAt: string, viewerRole: Role | null } };
 
 export type CreateKeyPairMutationVariables = Exact<{
   input: CreateKeyPairInput;
@@ -487,6 +507,20 @@ export type RegenerateKeyPairMutationVariables = Exact<{
 
 
 export type RegenerateKeyPairMutation = { regenerateKeyPair: { publishableKey: { secret: string, apiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, revokedImmediately: boolean, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, pairedWithId: string | null, rateLimit: { limit: number, windowSeconds: number } } }, secretKey: { secret: string, apiKey: { id: string, name: string, type: ApiKeyType, environment: Environment, start: string, scopes: Array<string>, allowedOrigins: Array<string>, allowedIps: Array<string>, status: ApiKeyStatus, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, revokedImmediately: boolean, graceUntil: string | null, createdAt: string, lastUsedAt: string | null, metadata: unknown, rolledFromId: string | null, canSignTokens: boolean, serviceId: string | null, pairedWithId: string | null, rateLimit: { limit: number, windowSeconds: number } } } } };
+
+export type SetLeakPolicyMutationVariables = Exact<{
+  input: SetLeakPolicyInput;
+}>;
+
+
+export type SetLeakPolicyMutation = { setLeakPolicy: { id: string, leakPolicy: LeakPolicy } };
+
+export type ReportLeakedKeyMutationVariables = Exact<{
+  input: ReportLeakedKeyInput;
+}>;
+
+
+export type ReportLeakedKeyMutation = { reportLeakedKey: { received: boolean } };
 
 export type PlatformKeyFieldsFragment = { id: string, name: string, start: string, scopes: Array<string>, status: PlatformKeyStatus, createdAt: string, lastUsedAt: string | null, expiresAt: string | null, revokedAt: string | null, revokedReason: string | null, createdBy: { id: string, email: string } | null };
 
@@ -589,7 +623,7 @@ export type ApiKeyUsageQueryVariables = Exact<{
 
 export type ApiKeyUsageQuery = { apiKey: { id: string, usage: Array<{ hour: string, outcome: VerifyCode, count: number }> } };
 
-export type WorkspaceFieldsFragment = { id: string, slug: string, name: string, keysEnabled: boolean, requireDeploy: boolean, requireAudienceToken: boolean, status: WorkspaceStatus, createdAt: string, viewerRole: Role | null };
+export type WorkspaceFieldsFragment = { id: string, slug: string, name: string, keysEnabled: boolean, requireDeploy: boolean, requireAudienceToken: boolean, leakPolicy: LeakPolicy, status: WorkspaceStatus, createdAt: string, viewerRole: Role | null };
 
 export type MembershipFieldsFragment = { id: string, role: Role, createdAt: string, user: { id: string, email: string, name: string } };
 
@@ -599,7 +633,7 @@ export type WorkspaceQueryVariables = Exact<{
 }>;
 
 
-export type WorkspaceQuery = { workspace: { id: string, slug: string, name: string, keysEnabled: boolean, requireDeploy: boolean, requireAudienceToken: boolean, status: WorkspaceStatus, createdAt: string, viewerRole: Role | null } };
+export type WorkspaceQuery = { workspace: { id: string, slug: string, name: string, keysEnabled: boolean, requireDeploy: boolean, requireAudienceToken: boolean, leakPolicy: LeakPolicy, status: WorkspaceStatus, createdAt: string, viewerRole: Role | null } };
 
 export type WorkspaceMembersQueryVariables = Exact<{
   id: string;
@@ -613,7 +647,7 @@ export type CreateWorkspaceMutationVariables = Exact<{
 }>;
 
 
-export type CreateWorkspaceMutation = { createWorkspace: { id: string, slug: string, name: string, keysEnabled: boolean, requireDeploy: boolean, requireAudienceToken: boolean, status: WorkspaceStatus, createdAt: string, viewerRole: Role | null } };
+export type CreateWorkspaceMutation = { createWorkspace: { id: string, slug: string, name: string, keysEnabled: boolean, requireDeploy: boolean, requireAudienceToken: boolean, leakPolicy: LeakPolicy, status: WorkspaceStatus, createdAt: string, viewerRole: Role | null } };
 
 export type AddMemberMutationVariables = Exact<{
   input: AddMemberInput;
@@ -756,6 +790,7 @@ export const WorkspaceFieldsFragmentDoc = new TypedDocumentString(`
   keysEnabled
   requireDeploy
   requireAudienceToken
+  leakPolicy
   status
   createdAt
   viewerRole
@@ -1212,6 +1247,7 @@ export const SetRequireDeployDocument = new TypedDocumentString(`
   keysEnabled
   requireDeploy
   requireAudienceToken
+  leakPolicy
   status
   createdAt
   viewerRole
@@ -1304,6 +1340,21 @@ export const RegenerateKeyPairDocument = new TypedDocumentString(`
     windowSeconds
   }
 }`) as unknown as TypedDocumentString<RegenerateKeyPairMutation, RegenerateKeyPairMutationVariables>;
+export const SetLeakPolicyDocument = new TypedDocumentString(`
+    mutation SetLeakPolicy($input: SetLeakPolicyInput!) {
+  setLeakPolicy(input: $input) {
+    id
+    leakPolicy
+  }
+}
+    `) as unknown as TypedDocumentString<SetLeakPolicyMutation, SetLeakPolicyMutationVariables>;
+export const ReportLeakedKeyDocument = new TypedDocumentString(`
+    mutation ReportLeakedKey($input: ReportLeakedKeyInput!) {
+  reportLeakedKey(input: $input) {
+    received
+  }
+}
+    `) as unknown as TypedDocumentString<ReportLeakedKeyMutation, ReportLeakedKeyMutationVariables>;
 export const PlatformKeysDocument = new TypedDocumentString(`
     query PlatformKeys($status: PlatformKeyStatus, $first: Int, $after: String) {
   platformKeys(status: $status, first: $first, after: $after) {
@@ -1546,6 +1597,7 @@ export const WorkspaceDocument = new TypedDocumentString(`
   keysEnabled
   requireDeploy
   requireAudienceToken
+  leakPolicy
   status
   createdAt
   viewerRole
@@ -1582,6 +1634,7 @@ export const CreateWorkspaceDocument = new TypedDocumentString(`
   keysEnabled
   requireDeploy
   requireAudienceToken
+  leakPolicy
   status
   createdAt
   viewerRole

@@ -117,6 +117,12 @@ export const MUTATION_RECIPES: Record<string, Recipe> = {
       return input({ workspaceId: w.workspace.id, version: deployKeys.version });
     },
   },
+  // Setting the default again leaves the workspace as every other cell expects it.
+  setLeakPolicy: { args: async (w) => input({ workspaceId: w.workspace.id, policy: "REVOKE" }) },
+  // A fresh key per cell: a report revokes it (the default policy), never a key another cell uses.
+  reportLeakedKey: {
+    args: async (w) => input({ key: (await w.freshKey()).secret, url: "https://github.com/acme/app/blob/main/.env" }),
+  },
 };
 
 /** Values for required arguments of fields below the root (e.g. ApiKey.usage). */
