@@ -42,7 +42,8 @@ export async function revokeImmediatelyIn(
   // Conditional updates: of two concurrent brakes, exactly one wins.
   const fresh = await tx.apiKey.updateMany({
     where: { id: key.id, revokedAt: null },
-    data: { revokedAt: now, revokedReason: reason, revokedImmediately: true },
+    // A revoked key never signs again: its sealed copy goes with it.
+    data: { revokedAt: now, revokedReason: reason, revokedImmediately: true, sealedSecret: null },
   });
   const pending =
     fresh.count === 0 &&

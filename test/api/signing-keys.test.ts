@@ -41,6 +41,13 @@ describe("the sealed copy", () => {
     expect(await row(signer.id)).toMatchObject({ sealedSecret: null });
   });
 
+  it("an immediate revocation (the brake, and a leak report) drops the copy too", async () => {
+    const signer = await t.makeKey({ name: "braked signer", canSignTokens: true });
+    expect((await row(signer.id)).sealedSecret).toEqual(expect.any(String));
+    await t.owner.client.revokeApiKey({ input: { id: signer.id, immediate: true } });
+    expect(await row(signer.id)).toMatchObject({ revokedImmediately: true, sealedSecret: null });
+  });
+
   it("a roll gives the successor its own copy and keeps the old one for the grace period", async () => {
     const old = await t.makeKey({ canSignTokens: true });
     const { rollApiKey } = await t.owner.client.rollApiKey({ input: { id: old.id, gracePeriodSeconds: 60 } });
