@@ -13,6 +13,7 @@ import "./audience";
 import "./service";
 import "./keypair";
 import "./deployment";
+import "./webhook";
 
 /** The schema as Pothos builds it, before permissions are applied. */
 export const schema = lexicographicSortSchema(builder.toSchema());
