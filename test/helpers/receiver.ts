@@ -5,11 +5,14 @@ import type { AddressInfo } from "node:net";
 // whatever status and body the test sets, so delivery runs through real HTTP.
 
 export interface Received {
+  /** The request's path: give each endpoint its own to tell their deliveries apart. */
+  path: string;
   headers: IncomingHttpHeaders;
   body: string;
 }
 
 export interface Receiver {
+  /** The receiver's base URL; append a path per endpoint. */
   url: string;
   received: Received[];
   /** What the next requests are answered with. */
@@ -24,7 +27,11 @@ export async function startReceiver(): Promise<Receiver> {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
     request.on("end", () => {
-      received.push({ headers: request.headers, body: Buffer.concat(chunks).toString("utf8") });
+      received.push({
+        path: request.url ?? "",
+        headers: request.headers,
+        body: Buffer.concat(chunks).toString("utf8"),
+      });
       setTimeout(() => {
         response.writeHead(answer.status, { "content-type": "text/plain" });
         response.end(answer.body);
@@ -34,7 +41,7 @@ export async function startReceiver(): Promise<Receiver> {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}/hooks`,
+    url: `http://127.0.0.1:${port}`,
     received,
     answer,
     close: () =>

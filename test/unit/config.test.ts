@@ -32,6 +32,7 @@ describe("loadConfig", () => {
       signInAccountLimit: 10,
       corsOrigins: [],
       accessLog: "all",
+      webhooks: { allowPrivate: false, intervalMs: 1000, timeoutMs: 10_000 },
       logLevel: "info",
       production: false,
     });
@@ -53,6 +54,9 @@ describe("loadConfig", () => {
       KEYWARD_SIGNIN_ACCOUNT_LIMIT: "7",
       KEYWARD_CORS_ORIGINS: "https://app.example.com, http://localhost:5173",
       KEYWARD_ACCESS_LOG: "errors",
+      KEYWARD_WEBHOOK_ALLOW_PRIVATE: "true",
+      KEYWARD_WEBHOOK_INTERVAL_MS: "250",
+      KEYWARD_WEBHOOK_TIMEOUT_MS: "5000",
       LOG_LEVEL: "warn",
       NODE_ENV: "production",
     });
@@ -70,6 +74,7 @@ describe("loadConfig", () => {
       signInAccountLimit: 7,
       corsOrigins: ["https://app.example.com", "http://localhost:5173"],
       accessLog: "errors",
+      webhooks: { allowPrivate: true, intervalMs: 250, timeoutMs: 5000 },
       logLevel: "warn",
       production: true,
     });
@@ -103,6 +108,9 @@ describe("loadConfig", () => {
     ["KEYWARD_SIGNUP", "maybe"],
     ["LOG_LEVEL", "loud"],
     ["KEYWARD_ACCESS_LOG", "sometimes"],
+    ["KEYWARD_WEBHOOK_ALLOW_PRIVATE", "yes"],
+    ["KEYWARD_WEBHOOK_INTERVAL_MS", "10"],
+    ["KEYWARD_WEBHOOK_TIMEOUT_MS", "600000"],
     ["DATABASE_URL", "mysql://x"],
     ["DATABASE_URL", "not a url"],
     ["REDIS_URL", "http://x"],
