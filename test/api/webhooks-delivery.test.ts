@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Webhook } from "standardwebhooks";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { MAX_ATTEMPTS } from "../../server/webhooks/worker";
+import { MAX_ATTEMPTS, WebhookWorker } from "../../server/webhooks/worker";
 import { signUpUser, startTestApp, type TestApp } from "../helpers/app";
 import { expectCode } from "../helpers/expect-error";
 import { type Received, type Receiver, startReceiver } from "../helpers/receiver";
@@ -282,5 +282,56 @@ describe("the SSRF guard at delivery time, and the worker on its own", () => {
     } finally {
       await live.close();
     }
+  });
+});
+
+describe("several workers, and a worker that dies mid-delivery", () => {
+  const worker = (overrides: Partial<ConstructorParameters<typeof WebhookWorker>[0]> = {}) =>
+    new WebhookWorker({
+      db: app.db,
+      box: app.deps.box,
+      clock: () => app.clock.now,
+      logger: app.deps.logger,
+      policy: { production: false, allowPrivate: true },
+      timeoutMs: 2000,
+      intervalMs: 3600_000,
+      ...overrides,
+    });
+
+  it("two workers running at once send each delivery exactly once", async () => {
+    const hook = await endpoint(["ping"]);
+    const sent = [];
+    for (let i = 0; i < 6; i++)
+      sent.push((await owner.client.sendTestWebhook({ input: { id: hook.id } })).sendTestWebhook);
+    const other = worker();
+    await Promise.all([app.deliverWebhooks(), other.run(), worker().run()]);
+    const ids = hook.received().map((r) => r.headers["webhook-id"]);
+    expect(ids.sort()).toEqual(sent.map((d) => d.eventId).sort());
+  });
+
+  it("a delivery whose worker died after claiming it is sent once its lease ends: none is lost", async () => {
+    const hook = await endpoint(["ping"]);
+    const { sendTestWebhook } = await owner.client.sendTestWebhook({ input: { id: hook.id } });
+    // This worker claims the delivery, then dies before sending it (its master key cannot open the secret).
+    const dying = worker({
+      box: {
+        seal: () => "",
+        open: () => {
+          throw new Error("killed mid-delivery");
+        },
+      },
+    });
+    await dying.run();
+    expect(hook.received()).toEqual([]);
+    const claimed = await app.db.webhookDelivery.findUniqueOrThrow({ where: { id: sendTestWebhook.id } });
+    expect(claimed).toMatchObject({ status: "PENDING", attemptCount: 0 });
+    // Still leased: the healthy worker leaves it alone...
+    await app.deliverWebhooks();
+    expect(hook.received()).toEqual([]);
+    // ...until the lease ends.
+    app.clock.advance(61_000);
+    await app.deliverWebhooks();
+    expect(hook.received()).toHaveLength(1);
+    expect(verify(hook.secret, hook.received()[0] as Received).type).toBe("ping");
   });
 });
