@@ -147,6 +147,25 @@ describe("the outbox: key changes become events in their own transaction", () =>
     for (const secret of [createApiKey.secret, rollApiKey.secret, row.hash]) expect(bodies).not.toContain(secret);
   });
 
+  it("service.toggled and deployment.published reach endpoints of both environments", async () => {
+    const live = await endpoint(["service.toggled", "deployment.published"]);
+    const test = await endpoint(["service.toggled"], "TEST");
+    const { createService } = await owner.client.createService({
+      input: { workspaceId: ws.id, slug: `svc-${randomUUID().slice(0, 8)}`, name: "Svc" },
+    });
+    await owner.client.setServiceActive({ input: { id: createService.id, active: false } });
+    const { deployKeys } = await owner.client.deployKeys({ input: { workspaceId: ws.id, note: "hooked" } });
+    await app.deliverWebhooks();
+    const events = live.received().map((r) => verify(live.secret, r));
+    expect(events.find((e) => e.type === "service.toggled")?.data).toEqual({
+      serviceId: createService.id,
+      slug: createService.slug,
+      active: false,
+    });
+    expect(events.find((e) => e.type === "deployment.published")?.data).toMatchObject({ version: deployKeys.version });
+    expect(test.received().map((r) => verify(test.secret, r).type)).toEqual(["service.toggled"]);
+  });
+
   it("a refused change writes no event (the event shares its transaction)", async () => {
     await endpoint(["key.revoked"]);
     const { createApiKey } = await owner.client.createApiKey({
