@@ -1,7 +1,8 @@
 import type { Logger } from "pino";
 import type { Db } from "../db";
-import type { WebhookDelivery } from "../generated/prisma/client";
+import type { WebhookDelivery, WebhookEndpoint } from "../generated/prisma/client";
 import type { SecretBox } from "../keys/secret-box";
+import { disableIfFailingForDays } from "./health";
 import { postWebhook } from "./post";
 import { signatureHeaders, signingSecrets } from "./signing";
 import { refuseUrl, type UrlPolicy } from "./ssrf";
@@ -109,11 +110,12 @@ export class WebhookWorker {
             allowPrivate: policy.allowPrivate,
           },
         );
-    await this.record(delivery, result, clock());
+    await this.record(delivery, endpoint, result, clock());
   }
 
   private async record(
     delivery: WebhookDelivery,
+    endpoint: WebhookEndpoint,
     result: { statusCode: number | null; body: string; latencyMs: number },
     now: Date,
   ): Promise<void> {
@@ -139,5 +141,8 @@ export class WebhookWorker {
         },
       }),
     ]);
+    if (!succeeded && (await disableIfFailingForDays(this.deps.db, endpoint, now))) {
+      this.deps.logger.warn({ endpointId: endpoint.id }, "disabled a webhook endpoint failing for days");
+    }
   }
 }

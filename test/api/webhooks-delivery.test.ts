@@ -236,6 +236,52 @@ describe("retries, attempts and redelivery", () => {
     expect(hook.received().at(-1)?.headers["webhook-id"]).toBe(sendTestWebhook.eventId);
   });
 
+  it("an endpoint failing for 3 days is disabled, with an audit event by the server; then it gets no events", async () => {
+    const hook = await endpoint(["key.created"]);
+    receiver.answer.status = 503;
+    const newKey = async () =>
+      owner.client.createApiKey({
+        input: { workspaceId: ws.id, name: "failing", type: "SECRET", environment: "LIVE", scopes: [] },
+      });
+    const enabled = async () => (await app.db.webhookEndpoint.findUniqueOrThrow({ where: { id: hook.id } })).enabled;
+    await newKey();
+    await app.deliverWebhooks();
+    app.clock.advance(2 * 24 * 3600_000);
+    await newKey();
+    await app.deliverWebhooks();
+    expect(await enabled()).toBe(true);
+    app.clock.advance(24 * 3600_000);
+    await newKey();
+    await app.deliverWebhooks();
+    expect(await enabled()).toBe(false);
+    const audit = await app.db.auditEvent.findMany({
+      where: { targetId: hook.id, action: "webhook_endpoint.auto_disable" },
+    });
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatchObject({ actorType: "system", workspaceId: ws.id });
+    const before = hook.received().length;
+    await newKey();
+    app.clock.advance(24 * 3600_000);
+    await app.deliverWebhooks();
+    expect(hook.received()).toHaveLength(before);
+  });
+
+  it("one success resets the count: an endpoint that recovered is not disabled", async () => {
+    const hook = await endpoint(["ping"]);
+    receiver.answer.status = 500;
+    await owner.client.sendTestWebhook({ input: { id: hook.id } });
+    await app.deliverWebhooks();
+    app.clock.advance(2 * 24 * 3600_000);
+    receiver.answer.status = 200;
+    await owner.client.sendTestWebhook({ input: { id: hook.id } });
+    await app.deliverWebhooks();
+    app.clock.advance(2 * 24 * 3600_000);
+    receiver.answer.status = 500;
+    await owner.client.sendTestWebhook({ input: { id: hook.id } });
+    await app.deliverWebhooks();
+    expect((await app.db.webhookEndpoint.findUniqueOrThrow({ where: { id: hook.id } })).enabled).toBe(true);
+  });
+
   it("a receiver slower than the timeout is an attempt with no status, retried later", async () => {
     const hook = await endpoint(["ping"]);
     receiver.answer.delayMs = 1500;
