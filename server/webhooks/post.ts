@@ -26,9 +26,12 @@ export function postWebhook(
   const client = target.protocol === "https:" ? https : http;
   const started = performance.now();
   return new Promise((resolve) => {
+    let timedOut = false;
     const finish = (statusCode: number | null, text: string) => {
       clearTimeout(timer);
-      resolve({ statusCode, body: text, latencyMs: Math.round(performance.now() - started) });
+      const latencyMs = Math.round(performance.now() - started);
+      // An answer cut off by the timeout is no answer, whatever status it began with.
+      resolve(timedOut ? { statusCode: null, body: timeoutMessage, latencyMs } : { statusCode, body: text, latencyMs });
     };
     const request = client.request(
       target,
@@ -59,13 +62,16 @@ export function postWebhook(
           }
         });
         response.on("end", done);
+        // Cut off by the timeout or the receiver: what arrived still counts.
+        response.on("close", done);
         response.on("error", done);
       },
     );
-    const timer = setTimeout(
-      () => request.destroy(new Error(`timed out after ${options.timeoutMs} ms`)),
-      options.timeoutMs,
-    );
+    const timeoutMessage = `timed out after ${options.timeoutMs} ms`;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      request.destroy(new Error(timeoutMessage));
+    }, options.timeoutMs);
     request.on("error", (error) => finish(null, error.message.slice(0, MAX_RESPONSE_BYTES)));
     request.end(body);
   });

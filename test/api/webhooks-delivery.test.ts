@@ -37,7 +37,7 @@ afterAll(async () => {
 });
 afterEach(() => {
   receiver.received.length = 0;
-  Object.assign(receiver.answer, { status: 200, body: "ok", delayMs: 0 });
+  Object.assign(receiver.answer, { status: 200, body: "ok", delayMs: 0, stall: false });
 });
 
 /** An endpoint with its own path on the receiver; `received()` is what reached it. */
@@ -294,6 +294,19 @@ describe("retries, attempts and redelivery", () => {
     expect(row.status).toBe("PENDING");
     expect(row.attempts[0]).toMatchObject({ statusCode: null, responseBody: expect.stringMatching(/timed out/) });
     expect(row.attempts[0]?.latencyMs).toBeLessThan(1400);
+  });
+
+  it("a 200 whose body never ends is cut off by the timeout and counts as no answer", async () => {
+    const hook = await endpoint(["ping"]);
+    receiver.answer.stall = true;
+    const { sendTestWebhook } = await owner.client.sendTestWebhook({ input: { id: hook.id } });
+    await app.deliverWebhooks();
+    const row = await app.db.webhookDelivery.findUniqueOrThrow({
+      where: { id: sendTestWebhook.id },
+      include: { attempts: true },
+    });
+    expect(row.status).toBe("PENDING");
+    expect(row.attempts[0]).toMatchObject({ statusCode: null, responseBody: "timed out after 500 ms" });
   });
 
   it("another workspace cannot redeliver (or learn of) a delivery: not_found", async () => {

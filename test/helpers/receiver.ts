@@ -16,13 +16,13 @@ export interface Receiver {
   url: string;
   received: Received[];
   /** What the next requests are answered with. */
-  answer: { status: number; body: string; delayMs: number };
+  answer: { status: number; body: string; delayMs: number; stall: boolean };
   close(): Promise<void>;
 }
 
 export async function startReceiver(): Promise<Receiver> {
   const received: Received[] = [];
-  const answer = { status: 200, body: "ok", delayMs: 0 };
+  const answer = { status: 200, body: "ok", delayMs: 0, stall: false };
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -34,7 +34,9 @@ export async function startReceiver(): Promise<Receiver> {
       });
       setTimeout(() => {
         response.writeHead(answer.status, { "content-type": "text/plain" });
-        response.end(answer.body);
+        // stall: the status and a first chunk, then nothing (a receiver that hangs mid-answer).
+        if (answer.stall) response.write(answer.body.slice(0, 10));
+        else response.end(answer.body);
       }, answer.delayMs);
     });
   });
