@@ -12,6 +12,7 @@ import { connectRedis, RateLimits } from "./keys/ratelimit";
 import { createSecretBox, loadMasterKey } from "./keys/secret-box";
 import { UsageRecorder } from "./keys/usage";
 import { migrate } from "./migrations";
+import { WebhookWorker } from "./webhooks/worker";
 import { createKeywardYoga, type KeywardYoga } from "./yoga";
 
 export interface App {
@@ -25,6 +26,8 @@ export interface App {
   deps: AppDeps;
   database: Database;
   keys: KeyServices;
+  /** Sends due webhook deliveries (started here; stopped by close). */
+  webhooks: WebhookWorker;
   close(): Promise<void>;
 }
 
@@ -64,6 +67,16 @@ export async function createApp(options: {
     keys,
     box,
   };
+  const webhooks = new WebhookWorker({
+    db: database.prisma,
+    box,
+    clock: deps.clock,
+    logger,
+    policy: { production: config.production, allowPrivate: config.webhooks.allowPrivate },
+    timeoutMs: config.webhooks.timeoutMs,
+    intervalMs: config.webhooks.intervalMs,
+  });
+  webhooks.start();
   const yoga = createKeywardYoga(deps);
   const edge = createEdge({ ...deps, ping: database.ping });
   return {
@@ -73,7 +86,10 @@ export async function createApp(options: {
     deps,
     database,
     keys,
+    webhooks,
     close: async () => {
+      // A delivery cut short here is sent again once its lease ends (server/webhooks/worker.ts).
+      await webhooks.stop();
       // Uses collected since the last flush are written before the database closes.
       await keys.usage.stop().catch((error: unknown) => logger.error({ err: error }, "could not flush key usage"));
       await bus.close();

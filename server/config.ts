@@ -90,6 +90,19 @@ const schema = z.object({
     .min(1, "must not be empty")
     .default("https://api.github.com/meta/public_keys/secret_scanning"),
   KEYWARD_ACCESS_LOG: z.enum(["all", "errors", "off"], { message: "must be one of all, errors, off" }).default("all"),
+  KEYWARD_WEBHOOK_ALLOW_PRIVATE: z.enum(["true", "false"], { message: "must be true or false" }).default("false"),
+  KEYWARD_WEBHOOK_INTERVAL_MS: z.coerce
+    .number({ message: "must be a number" })
+    .int("must be an integer")
+    .min(50, "must be at least 50")
+    .max(3_600_000, "must be at most 3600000")
+    .default(1000),
+  KEYWARD_WEBHOOK_TIMEOUT_MS: z.coerce
+    .number({ message: "must be a number" })
+    .int("must be an integer")
+    .min(100, "must be at least 100")
+    .max(60_000, "must be at most 60000")
+    .default(10_000),
   LOG_LEVEL: z
     .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
       message: "must be one of fatal, error, warn, info, debug, trace, silent",
@@ -120,6 +133,14 @@ export interface Config {
   githubKeysUrl: string;
   logLevel: z.infer<typeof schema>["LOG_LEVEL"];
   production: boolean;
+  webhooks: {
+    /** Let webhook URLs reach loopback and private networks (tests, closed networks). */
+    allowPrivate: boolean;
+    /** How often the delivery worker looks for due deliveries. */
+    intervalMs: number;
+    /** How long one delivery attempt may take. */
+    timeoutMs: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -158,5 +179,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     githubKeysUrl: c.KEYWARD_GITHUB_KEYS_URL,
     logLevel: c.LOG_LEVEL,
     production: c.NODE_ENV === "production",
+    webhooks: {
+      allowPrivate: c.KEYWARD_WEBHOOK_ALLOW_PRIVATE === "true",
+      intervalMs: c.KEYWARD_WEBHOOK_INTERVAL_MS,
+      timeoutMs: c.KEYWARD_WEBHOOK_TIMEOUT_MS,
+    },
   };
 }

@@ -12,6 +12,7 @@ export const WORKSPACE_SCOPES = [
   "workspace:read",
   "workspace:write",
   "audit:read",
+  "webhooks:read",
   "webhooks:write",
 ] as const;
 

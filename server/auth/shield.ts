@@ -14,6 +14,7 @@ import {
 } from "./access";
 import { requireAudience, requireAudienceWriter } from "./audience-access";
 import type { Permission } from "./permissions";
+import { requireWebhookDelivery, requireWebhookEndpoint } from "./webhook-access";
 
 // The permission tree. Deny is the fallback: a type or field added to the schema
 // answers insufficient_permissions until it is listed here on purpose.
@@ -77,6 +78,18 @@ const onService = (permission: Permission, idOf: (args: Record<string, unknown>)
     return access.ok ? true : apiError(access.error);
   });
 
+const onWebhookEndpoint = (permission: Permission, idOf: (args: Record<string, unknown>) => string | null) =>
+  rule({ cache: "no_cache" })(async (_parent, args: Record<string, unknown>, ctx: Context) => {
+    const access = await requireWebhookEndpoint(ctx, idOf(args) ?? "", permission);
+    return access.ok ? true : apiError(access.error);
+  });
+
+const onWebhookDelivery = (permission: Permission, idOf: (args: Record<string, unknown>) => string | null) =>
+  rule({ cache: "no_cache" })(async (_parent, args: Record<string, unknown>, ctx: Context) => {
+    const access = await requireWebhookDelivery(ctx, idOf(args) ?? "", permission);
+    return access.ok ? true : apiError(access.error);
+  });
+
 const onParentWorkspace = (permission: Permission) =>
   rule({ cache: "no_cache" })(async (parent: Workspace, _args, ctx: Context) => {
     const access = await requireWorkspace(ctx, { id: parent.id }, permission);
@@ -106,6 +119,7 @@ const byWorkspaceIdArg = (args: Record<string, unknown>): WorkspaceRef => ({ id:
 const byInputWorkspaceId = (args: Record<string, unknown>): WorkspaceRef => ({ id: str(input(args).workspaceId) });
 const idArg = (args: Record<string, unknown>) => str(args.id);
 const inputId = (args: Record<string, unknown>) => str(input(args).id);
+const endpointIdArg = (args: Record<string, unknown>) => str(args.endpointId);
 
 /** The permission tree, by type and field. */
 export const RULES = {
@@ -122,6 +136,8 @@ export const RULES = {
     // Deployments: members only, which the resolvers check after these rules.
     deployments: inWorkspace("keys:read", byWorkspaceIdArg),
     pendingDeployment: inWorkspace("keys:read", byWorkspaceIdArg),
+    webhookEndpoints: inWorkspace("webhooks:read", byWorkspaceIdArg),
+    webhookDeliveries: onWebhookEndpoint("webhooks:read", endpointIdArg),
   },
   Mutation: {
     signUp: allow,
@@ -156,6 +172,12 @@ export const RULES = {
     setLeakPolicy: inWorkspace("workspace:write", byInputWorkspaceId),
     // Anyone holding a key may report it; limited per IP in the resolver.
     reportLeakedKey: allow,
+    createWebhookEndpoint: inWorkspace("webhooks:write", byInputWorkspaceId),
+    updateWebhookEndpoint: onWebhookEndpoint("webhooks:write", inputId),
+    deleteWebhookEndpoint: onWebhookEndpoint("webhooks:write", inputId),
+    rotateWebhookSecret: onWebhookEndpoint("webhooks:write", inputId),
+    sendTestWebhook: onWebhookEndpoint("webhooks:write", inputId),
+    redeliverWebhook: onWebhookDelivery("webhooks:write", inputId),
   },
   User: { "*": allow, memberships: isSelf },
   Workspace: { "*": allow, members: onParentWorkspace("members:read") },
@@ -187,6 +209,10 @@ export const RULES = {
   DeploymentKeyChange: allow,
   PendingDeployment: allow,
   LeakReportReceipt: allow,
+  WebhookEndpoint: allow,
+  CreatedWebhookEndpoint: allow,
+  WebhookDelivery: allow,
+  WebhookAttempt: allow,
 };
 
 export const permissions = shield(RULES, {

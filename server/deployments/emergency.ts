@@ -6,6 +6,7 @@ import { checkEnvironment, type KeyManager } from "../keys/grants";
 import { reasonSchema } from "../keys/input";
 import { announce } from "../keys/invalidation";
 import { validate } from "../validation";
+import { emitKeyEvent } from "../webhooks/events";
 
 // revokeApiKey(input: { immediate: true }): the brake for a compromised key in a
 // workspace that requires deploys. The key is refused from the moment this
@@ -67,6 +68,7 @@ export async function revokeImmediatelyIn(
     },
     now,
   );
+  await emitKeyEvent(tx, key, "key.revoked", { reason, immediate: true }, now);
   await announce(tx, { kind: "keys", hashes: [key.hash] });
   return ok(await tx.apiKey.findUniqueOrThrow({ where: { id: key.id } }));
 }

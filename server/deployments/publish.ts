@@ -6,6 +6,7 @@ import { type Deployment, type DeploymentKind, Prisma } from "../generated/prism
 import { reasonSchema } from "../keys/input";
 import { announce } from "../keys/invalidation";
 import { validate } from "../validation";
+import { emitWebhookEvent } from "../webhooks/events";
 import { diffCounts, type KeySource, sourceRows } from "./diff";
 
 // Publishing a deployment: the snapshot rows, the version and the audit event in
@@ -89,6 +90,8 @@ export async function publishLocked(
     },
     now,
   );
+  const published = { deploymentId: deployment.id, version: deployment.version, kind: deployment.kind };
+  await emitWebhookEvent(tx, { workspaceId, environment: null, type: "deployment.published", data: published }, now);
   await announce(tx, { kind: "workspace", id: workspaceId });
   return deployment;
 }

@@ -4,6 +4,7 @@ import type { Db } from "../db";
 import { type Failure, fail, ok, type Result } from "../errors";
 import type { ApiKey, Prisma } from "../generated/prisma/client";
 import { validate } from "../validation";
+import { emitKeyEvent, emitWebhookEvent } from "../webhooks/events";
 import { generateKey, hashKey, keyStart } from "./format";
 import {
   checkEnvironment,
@@ -157,6 +158,7 @@ export async function createApiKey(
     },
     now,
   );
+  await emitKeyEvent(tx, created.apiKey, "key.created", {}, now);
   // The new key's hash may sit in a negative cache from an earlier probe.
   await announce(tx, { kind: "keys", hashes: [created.apiKey.hash] });
   // A new signer: the workspace's cached signing keys are stale (server/audience/cache.ts).
@@ -218,6 +220,7 @@ export async function updateApiKey(
       },
       now,
     );
+    await emitKeyEvent(tx, key, "key.updated", { changed }, now);
     await announce(tx, { kind: "keys", hashes: [key.hash] });
     return row;
   });
@@ -308,6 +311,8 @@ export async function rollApiKey(
     },
     now,
   );
+  const rolled = { newKeyId: created.apiKey.id, graceUntil: graceUntil.toISOString() };
+  await emitKeyEvent(tx, key, "key.rolled", rolled, now);
   await announce(tx, { kind: "keys", hashes: [key.hash, created.apiKey.hash] });
   // The successor signs too, with its own secret; the old key signs until its grace ends.
   if (key.canSignTokens) await announce(tx, { kind: "workspace", id: key.workspaceId });
@@ -345,6 +350,7 @@ export async function revokeApiKey(
       },
       now,
     );
+    await emitKeyEvent(tx, key, "key.revoked", { reason: reason.value ?? null }, now);
     await announce(tx, { kind: "keys", hashes: [key.hash] });
     return ok(await tx.apiKey.findUniqueOrThrow({ where: { id: key.id } }));
   });
@@ -364,6 +370,8 @@ export async function setKeysEnabled(db: Db, actor: Actor, workspaceId: string, 
       },
       now,
     );
+    const toggled = { workspaceId, environment: null, type: "keys.toggled", data: { workspaceId, enabled } } as const;
+    await emitWebhookEvent(tx, toggled, now);
     await announce(tx, { kind: "workspace", id: workspaceId });
     return workspace;
   });

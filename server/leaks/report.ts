@@ -6,6 +6,7 @@ import type { ApiKey, LeakPolicy, Prisma } from "../generated/prisma/client";
 import { hashKey, parseKey } from "../keys/format";
 import type { InvalidationBus } from "../keys/invalidation";
 import { looksLikePlatformKey } from "../platform/format";
+import { emitKeyEvent } from "../webhooks/events";
 import { reportPlatformLeak } from "./platform";
 
 // A key reported as leaked, by GitHub's secret scanning (server/http/rest/leaks.ts)
@@ -71,6 +72,14 @@ async function recordLeak(
         revoked: effect.revoked,
       },
     },
+    now,
+  );
+  // The workspace's own systems hear of it too, in the same transaction.
+  await emitKeyEvent(
+    tx,
+    key,
+    "key.leaked",
+    { url: report.url, type: report.type, source: report.source, policy: effect.policy, revoked: effect.revoked },
     now,
   );
 }

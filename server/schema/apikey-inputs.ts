@@ -13,7 +13,7 @@ export const RateLimitInput = builder.inputType("RateLimitInput", {
 
 const keyFields = {
   scopes:
-    "keys:read, keys:write, keys:verify, members:read, members:write, workspace:read, workspace:write, audit:read, webhooks:write, or service.<slug>.<action>. You can grant only scopes you hold. Publishable keys: keys:read and service.<slug>.read only.",
+    "keys:read, keys:write, keys:verify, members:read, members:write, workspace:read, workspace:write, audit:read, webhooks:read, webhooks:write, or service.<slug>.<action>. You can grant only scopes you hold. Publishable keys: keys:read and service.<slug>.read only.",
   origins: "Publishable keys (required): exact origins like https://app.example.com, or https://*.example.com.",
   ips: "Secret keys: CIDR blocks like 203.0.113.0/24; empty allows any address.",
   metadata: `A JSON object of your own, up to ${METADATA_MAX_BYTES} bytes.`,

@@ -14,6 +14,7 @@ import "./service";
 import "./keypair";
 import "./deployment";
 import "./leak";
+import "./webhook";
 
 /** The schema as Pothos builds it, before permissions are applied. */
 export const schema = lexicographicSortSchema(builder.toSchema());

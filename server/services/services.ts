@@ -7,6 +7,7 @@ import { announce } from "../keys/invalidation";
 import { SERVICE_SLUG } from "../keys/scopes";
 import { isUuid } from "../loaders";
 import { displayName, validate } from "../validation";
+import { emitWebhookEvent } from "../webhooks/events";
 
 // A workspace's services: the product areas its scopes name (`service.forms.read`)
 // and its keys may be bound to. A service is never renamed or deleted, since scopes
@@ -96,6 +97,14 @@ export async function setServiceActive(
       },
       now,
     );
+    const toggled = { serviceId: service.id, slug: service.slug, active };
+    const event = {
+      workspaceId: service.workspaceId,
+      environment: null,
+      type: "service.toggled",
+      data: toggled,
+    } as const;
+    await emitWebhookEvent(tx, event, now);
     await announce(tx, { kind: "workspace", id: service.workspaceId });
     return updated;
   });

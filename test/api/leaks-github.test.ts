@@ -29,7 +29,8 @@ let slugs = 0;
 
 beforeAll(async () => {
   document = keysDocument([github]);
-  app = await startTestApp({ KEYWARD_GITHUB_KEYS_URL: document.url });
+  // Private addresses allowed: one test subscribes a (never called) loopback endpoint.
+  app = await startTestApp({ KEYWARD_GITHUB_KEYS_URL: document.url, KEYWARD_WEBHOOK_ALLOW_PRIVATE: "true" });
   owner = (await signUpUser(app, "leaks")).client;
 });
 afterAll(() => app.close());
@@ -73,7 +74,16 @@ const events = (keyId: string) =>
 
 describe("a signed report", () => {
   it("revokes a key of a REVOKE workspace at once: the next verification answers invalid_api_key", async () => {
-    const key = await makeKey(await workspace());
+    const workspaceId = await workspace();
+    await owner.createWebhookEndpoint({
+      input: {
+        workspaceId,
+        environment: "LIVE",
+        url: "http://127.0.0.1:9/hooks",
+        events: ["key.leaked", "key.revoked"],
+      },
+    });
+    const key = await makeKey(workspaceId);
     expect(await codeOf(key.secret)).toBe("VALID"); // now cached on this instance
     const feedback = await report([match(key.secret, "keyward_secret_key")]);
     expect(feedback).toEqual([
@@ -89,6 +99,19 @@ describe("a signed report", () => {
       revoked: true,
     });
     expect((await events(key.id)).map((event) => event.action)).toContain("api_key.revoke_immediate");
+    // The workspace's webhooks hear of it: key.leaked with where it was found, and the revocation.
+    const outbox = (await app.db.webhookEvent.findMany({ where: { workspaceId } })).map((event) => ({
+      type: event.type,
+      data: (event.payload as { data: Record<string, unknown> }).data,
+    }));
+    expect(outbox.map((event) => event.type).sort()).toEqual(["key.leaked", "key.revoked"]);
+    expect(outbox.find((event) => event.type === "key.leaked")?.data).toMatchObject({
+      keyId: key.id,
+      url: "https://github.com/acme/app/blob/abc123/.env",
+      policy: "REVOKE",
+      revoked: true,
+    });
+    expect(JSON.stringify(outbox)).not.toContain(key.secret);
   });
 
   it("stops a key of a deploy-gated workspace at once, without waiting for a deployment", async () => {

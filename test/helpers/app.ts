@@ -24,6 +24,8 @@ export interface TestApp {
   counting<T>(call: () => Promise<T>): Promise<{ result: T; statements: string[] }>;
   /** Writes batched lastUsedAt values now. */
   flushUsage(): Promise<number>;
+  /** Runs the webhook worker's pass now (after any under way); returns how many deliveries it sent. */
+  deliverWebhooks(): Promise<number>;
   db: TestDatabase["database"]["prisma"];
   database: TestDatabase;
   /** Every log line the server wrote, as raw JSON text. */
@@ -101,7 +103,9 @@ export async function startTestApp(env: Record<string, string> = {}, options: Te
     client: (token, headers) => createClient({ url: "http://keyward.test/graphql", token, fetch: fetchIn, headers }),
     fetch: (path, init) => fetchIn(`http://keyward.test${path}`, init),
     flushUsage: () => app.keys.usage.flush(),
+    deliverWebhooks: () => app.webhooks.run(),
     close: async () => {
+      await app.webhooks.stop();
       await app.keys.usage.stop();
       await app.keys.bus.close();
       await database.drop();

@@ -10,5 +10,6 @@ export const EXPECTED_WORKSPACE_SCOPES = [
   "workspace:read",
   "workspace:write",
   "audit:read",
+  "webhooks:read",
   "webhooks:write",
 ];

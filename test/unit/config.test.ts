@@ -33,6 +33,7 @@ describe("loadConfig", () => {
       corsOrigins: [],
       accessLog: "all",
       githubKeysUrl: "https://api.github.com/meta/public_keys/secret_scanning",
+      webhooks: { allowPrivate: false, intervalMs: 1000, timeoutMs: 10_000 },
       logLevel: "info",
       production: false,
     });
@@ -55,6 +56,9 @@ describe("loadConfig", () => {
       KEYWARD_CORS_ORIGINS: "https://app.example.com, http://localhost:5173",
       KEYWARD_ACCESS_LOG: "errors",
       KEYWARD_GITHUB_KEYS_URL: "file:///etc/keyward/github-keys.json",
+      KEYWARD_WEBHOOK_ALLOW_PRIVATE: "true",
+      KEYWARD_WEBHOOK_INTERVAL_MS: "250",
+      KEYWARD_WEBHOOK_TIMEOUT_MS: "5000",
       LOG_LEVEL: "warn",
       NODE_ENV: "production",
     });
@@ -73,6 +77,7 @@ describe("loadConfig", () => {
       corsOrigins: ["https://app.example.com", "http://localhost:5173"],
       accessLog: "errors",
       githubKeysUrl: "file:///etc/keyward/github-keys.json",
+      webhooks: { allowPrivate: true, intervalMs: 250, timeoutMs: 5000 },
       logLevel: "warn",
       production: true,
     });
@@ -106,6 +111,9 @@ describe("loadConfig", () => {
     ["KEYWARD_SIGNUP", "maybe"],
     ["LOG_LEVEL", "loud"],
     ["KEYWARD_ACCESS_LOG", "sometimes"],
+    ["KEYWARD_WEBHOOK_ALLOW_PRIVATE", "yes"],
+    ["KEYWARD_WEBHOOK_INTERVAL_MS", "10"],
+    ["KEYWARD_WEBHOOK_TIMEOUT_MS", "600000"],
     ["DATABASE_URL", "mysql://x"],
     ["DATABASE_URL", "not a url"],
     ["REDIS_URL", "http://x"],

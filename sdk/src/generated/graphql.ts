@@ -43,7 +43,7 @@ export type CreateApiKeyInput = {
   name: string;
   /** Override the default (secret 1000/h, publishable 100/h). */
   rateLimit?: RateLimitInput | null | undefined;
-  /** keys:read, keys:write, keys:verify, members:read, members:write, workspace:read, workspace:write, audit:read, webhooks:write, or service.<slug>.<action>. You can grant only scopes you hold. Publishable keys: keys:read and service.<slug>.read only. */
+  /** keys:read, keys:write, keys:verify, members:read, members:write, workspace:read, workspace:write, audit:read, webhooks:read, webhooks:write, or service.<slug>.<action>. You can grant only scopes you hold. Publishable keys: keys:read and service.<slug>.read only. */
   scopes?: Array<string> | null | undefined;
   /** Bind the key to one service of the workspace: it stops while the service is inactive, and its service scopes may name only that service. Required for a publishable key with service scopes. Fixed once created. */
   serviceId?: string | null | undefined;
@@ -89,6 +89,18 @@ export type CreateServiceInput = {
   name: string;
   /** 1–40 of a-z, 0-9 and inner hyphens, unique in the workspace; fixed once created. */
   slug: string;
+  workspaceId: string;
+};
+
+export type CreateWebhookEndpointInput = {
+  description?: string | null | undefined;
+  /** Default true. */
+  enabled?: boolean | null | undefined;
+  environment: Environment;
+  /** Of: key.created, key.updated, key.rolled, key.revoked, key.expiring, key.expired, key.leaked, keys.toggled, service.toggled, deployment.published, ping. */
+  events: Array<string>;
+  /** https in production; never a private, loopback or metadata address. */
+  url: string;
   workspaceId: string;
 };
 
@@ -301,7 +313,7 @@ export type UpdateApiKeyInput = {
   metadata?: unknown;
   name?: string | null | undefined;
   rateLimit?: RateLimitInput | null | undefined;
-  /** keys:read, keys:write, keys:verify, members:read, members:write, workspace:read, workspace:write, audit:read, webhooks:write, or service.<slug>.<action>. You can grant only scopes you hold. Publishable keys: keys:read and service.<slug>.read only. */
+  /** keys:read, keys:write, keys:verify, members:read, members:write, workspace:read, workspace:write, audit:read, webhooks:read, webhooks:write, or service.<slug>.<action>. You can grant only scopes you hold. Publishable keys: keys:read and service.<slug>.read only. */
   scopes?: Array<string> | null | undefined;
 };
 
@@ -309,6 +321,14 @@ export type UpdateMemberRoleInput = {
   role: Role;
   userId: string;
   workspaceId: string;
+};
+
+export type UpdateWebhookEndpointInput = {
+  description?: string | null | undefined;
+  enabled?: boolean | null | undefined;
+  events?: Array<string> | null | undefined;
+  id: string;
+  url?: string | null | undefined;
 };
 
 export type VerifyApiKeyInput = {
@@ -348,6 +368,15 @@ export type VerifyCode =
   | 'unsupported_media_type'
   | 'validation_failed'
   | 'workspace_access_denied';
+
+export type WebhookDeliveryStatus =
+  | 'FAILED'
+  | 'PENDING'
+  | 'SUCCEEDED';
+
+export type WebhookIdInput = {
+  id: string;
+};
 
 export type WorkspaceStatus =
   | 'ACTIVE'
@@ -623,6 +652,68 @@ export type ApiKeyUsageQueryVariables = Exact<{
 
 export type ApiKeyUsageQuery = { apiKey: { id: string, usage: Array<{ hour: string, outcome: VerifyCode, count: number }> } };
 
+export type WebhookEndpointFieldsFragment = { id: string, environment: Environment, url: string, events: Array<string>, description: string, enabled: boolean, previousSecretExpiresAt: string | null, createdAt: string };
+
+export type WebhookDeliveryFieldsFragment = { id: string, eventId: string, eventType: string, payload: unknown, status: WebhookDeliveryStatus, attemptCount: number, nextAttemptAt: string | null, createdAt: string, attempts: Array<{ statusCode: number | null, latencyMs: number, response: string, createdAt: string }> };
+
+export type WebhookEndpointsQueryVariables = Exact<{
+  workspaceId: string;
+  environment: Environment;
+}>;
+
+
+export type WebhookEndpointsQuery = { webhookEndpoints: Array<{ id: string, environment: Environment, url: string, events: Array<string>, description: string, enabled: boolean, previousSecretExpiresAt: string | null, createdAt: string }> };
+
+export type WebhookDeliveriesQueryVariables = Exact<{
+  endpointId: string;
+  first?: number | null | undefined;
+}>;
+
+
+export type WebhookDeliveriesQuery = { webhookDeliveries: Array<{ id: string, eventId: string, eventType: string, payload: unknown, status: WebhookDeliveryStatus, attemptCount: number, nextAttemptAt: string | null, createdAt: string, attempts: Array<{ statusCode: number | null, latencyMs: number, response: string, createdAt: string }> }> };
+
+export type CreateWebhookEndpointMutationVariables = Exact<{
+  input: CreateWebhookEndpointInput;
+}>;
+
+
+export type CreateWebhookEndpointMutation = { createWebhookEndpoint: { secret: string, endpoint: { id: string, environment: Environment, url: string, events: Array<string>, description: string, enabled: boolean, previousSecretExpiresAt: string | null, createdAt: string } } };
+
+export type UpdateWebhookEndpointMutationVariables = Exact<{
+  input: UpdateWebhookEndpointInput;
+}>;
+
+
+export type UpdateWebhookEndpointMutation = { updateWebhookEndpoint: { id: string, environment: Environment, url: string, events: Array<string>, description: string, enabled: boolean, previousSecretExpiresAt: string | null, createdAt: string } };
+
+export type DeleteWebhookEndpointMutationVariables = Exact<{
+  input: WebhookIdInput;
+}>;
+
+
+export type DeleteWebhookEndpointMutation = { deleteWebhookEndpoint: boolean };
+
+export type RotateWebhookSecretMutationVariables = Exact<{
+  input: WebhookIdInput;
+}>;
+
+
+export type RotateWebhookSecretMutation = { rotateWebhookSecret: { secret: string, endpoint: { id: string, environment: Environment, url: string, events: Array<string>, description: string, enabled: boolean, previousSecretExpiresAt: string | null, createdAt: string } } };
+
+export type SendTestWebhookMutationVariables = Exact<{
+  input: WebhookIdInput;
+}>;
+
+
+export type SendTestWebhookMutation = { sendTestWebhook: { id: string, eventId: string, eventType: string, payload: unknown, status: WebhookDeliveryStatus, attemptCount: number, nextAttemptAt: string | null, createdAt: string, attempts: Array<{ statusCode: number | null, latencyMs: number, response: string, createdAt: string }> } };
+
+export type RedeliverWebhookMutationVariables = Exact<{
+  input: WebhookIdInput;
+}>;
+
+
+export type RedeliverWebhookMutation = { redeliverWebhook: { id: string, eventId: string, eventType: string, payload: unknown, status: WebhookDeliveryStatus, attemptCount: number, nextAttemptAt: string | null, createdAt: string, attempts: Array<{ statusCode: number | null, latencyMs: number, response: string, createdAt: string }> } };
+
 export type WorkspaceFieldsFragment = { id: string, slug: string, name: string, keysEnabled: boolean, requireDeploy: boolean, requireAudienceToken: boolean, leakPolicy: LeakPolicy, status: WorkspaceStatus, createdAt: string, viewerRole: Role | null };
 
 export type MembershipFieldsFragment = { id: string, role: Role, createdAt: string, user: { id: string, email: string, name: string } };
@@ -782,6 +873,36 @@ export const UserFieldsFragmentDoc = new TypedDocumentString(`
   createdAt
 }
     `, {"fragmentName":"UserFields"}) as unknown as TypedDocumentString<UserFieldsFragment, unknown>;
+export const WebhookEndpointFieldsFragmentDoc = new TypedDocumentString(`
+    fragment WebhookEndpointFields on WebhookEndpoint {
+  id
+  environment
+  url
+  events
+  description
+  enabled
+  previousSecretExpiresAt
+  createdAt
+}
+    `, {"fragmentName":"WebhookEndpointFields"}) as unknown as TypedDocumentString<WebhookEndpointFieldsFragment, unknown>;
+export const WebhookDeliveryFieldsFragmentDoc = new TypedDocumentString(`
+    fragment WebhookDeliveryFields on WebhookDelivery {
+  id
+  eventId
+  eventType
+  payload
+  status
+  attemptCount
+  nextAttemptAt
+  createdAt
+  attempts {
+    statusCode
+    latencyMs
+    response
+    createdAt
+  }
+}
+    `, {"fragmentName":"WebhookDeliveryFields"}) as unknown as TypedDocumentString<WebhookDeliveryFieldsFragment, unknown>;
 export const WorkspaceFieldsFragmentDoc = new TypedDocumentString(`
     fragment WorkspaceFields on Workspace {
   id
@@ -1584,6 +1705,147 @@ export const ApiKeyUsageDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<ApiKeyUsageQuery, ApiKeyUsageQueryVariables>;
+export const WebhookEndpointsDocument = new TypedDocumentString(`
+    query WebhookEndpoints($workspaceId: ID!, $environment: Environment!) {
+  webhookEndpoints(workspaceId: $workspaceId, environment: $environment) {
+    ...WebhookEndpointFields
+  }
+}
+    fragment WebhookEndpointFields on WebhookEndpoint {
+  id
+  environment
+  url
+  events
+  description
+  enabled
+  previousSecretExpiresAt
+  createdAt
+}`) as unknown as TypedDocumentString<WebhookEndpointsQuery, WebhookEndpointsQueryVariables>;
+export const WebhookDeliveriesDocument = new TypedDocumentString(`
+    query WebhookDeliveries($endpointId: ID!, $first: Int) {
+  webhookDeliveries(endpointId: $endpointId, first: $first) {
+    ...WebhookDeliveryFields
+  }
+}
+    fragment WebhookDeliveryFields on WebhookDelivery {
+  id
+  eventId
+  eventType
+  payload
+  status
+  attemptCount
+  nextAttemptAt
+  createdAt
+  attempts {
+    statusCode
+    latencyMs
+    response
+    createdAt
+  }
+}`) as unknown as TypedDocumentString<WebhookDeliveriesQuery, WebhookDeliveriesQueryVariables>;
+export const CreateWebhookEndpointDocument = new TypedDocumentString(`
+    mutation CreateWebhookEndpoint($input: CreateWebhookEndpointInput!) {
+  createWebhookEndpoint(input: $input) {
+    endpoint {
+      ...WebhookEndpointFields
+    }
+    secret
+  }
+}
+    fragment WebhookEndpointFields on WebhookEndpoint {
+  id
+  environment
+  url
+  events
+  description
+  enabled
+  previousSecretExpiresAt
+  createdAt
+}`) as unknown as TypedDocumentString<CreateWebhookEndpointMutation, CreateWebhookEndpointMutationVariables>;
+export const UpdateWebhookEndpointDocument = new TypedDocumentString(`
+    mutation UpdateWebhookEndpoint($input: UpdateWebhookEndpointInput!) {
+  updateWebhookEndpoint(input: $input) {
+    ...WebhookEndpointFields
+  }
+}
+    fragment WebhookEndpointFields on WebhookEndpoint {
+  id
+  environment
+  url
+  events
+  description
+  enabled
+  previousSecretExpiresAt
+  createdAt
+}`) as unknown as TypedDocumentString<UpdateWebhookEndpointMutation, UpdateWebhookEndpointMutationVariables>;
+export const DeleteWebhookEndpointDocument = new TypedDocumentString(`
+    mutation DeleteWebhookEndpoint($input: WebhookIdInput!) {
+  deleteWebhookEndpoint(input: $input)
+}
+    `) as unknown as TypedDocumentString<DeleteWebhookEndpointMutation, DeleteWebhookEndpointMutationVariables>;
+export const RotateWebhookSecretDocument = new TypedDocumentString(`
+    mutation RotateWebhookSecret($input: WebhookIdInput!) {
+  rotateWebhookSecret(input: $input) {
+    endpoint {
+      ...WebhookEndpointFields
+    }
+    secret
+  }
+}
+    fragment WebhookEndpointFields on WebhookEndpoint {
+  id
+  environment
+  url
+  events
+  description
+  enabled
+  previousSecretExpiresAt
+  createdAt
+}`) as unknown as TypedDocumentString<RotateWebhookSecretMutation, RotateWebhookSecretMutationVariables>;
+export const SendTestWebhookDocument = new TypedDocumentString(`
+    mutation SendTestWebhook($input: WebhookIdInput!) {
+  sendTestWebhook(input: $input) {
+    ...WebhookDeliveryFields
+  }
+}
+    fragment WebhookDeliveryFields on WebhookDelivery {
+  id
+  eventId
+  eventType
+  payload
+  status
+  attemptCount
+  nextAttemptAt
+  createdAt
+  attempts {
+    statusCode
+    latencyMs
+    response
+    createdAt
+  }
+}`) as unknown as TypedDocumentString<SendTestWebhookMutation, SendTestWebhookMutationVariables>;
+export const RedeliverWebhookDocument = new TypedDocumentString(`
+    mutation RedeliverWebhook($input: WebhookIdInput!) {
+  redeliverWebhook(input: $input) {
+    ...WebhookDeliveryFields
+  }
+}
+    fragment WebhookDeliveryFields on WebhookDelivery {
+  id
+  eventId
+  eventType
+  payload
+  status
+  attemptCount
+  nextAttemptAt
+  createdAt
+  attempts {
+    statusCode
+    latencyMs
+    response
+    createdAt
+  }
+}`) as unknown as TypedDocumentString<RedeliverWebhookMutation, RedeliverWebhookMutationVariables>;
 export const WorkspaceDocument = new TypedDocumentString(`
     query Workspace($id: ID, $slug: String) {
   workspace(id: $id, slug: $slug) {

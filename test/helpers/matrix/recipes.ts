@@ -34,6 +34,32 @@ async function freshService(w: World) {
   return createService;
 }
 
+/** A new LIVE webhook endpoint of the workspace, made by its owner (a public address: no request is sent). */
+async function freshEndpoint(w: World): Promise<string> {
+  const { createWebhookEndpoint } = await w.owner.createWebhookEndpoint({
+    input: { workspaceId: w.workspace.id, environment: "LIVE", url: "https://203.0.113.10/hooks", events: ["ping"] },
+  });
+  return createWebhookEndpoint.endpoint.id;
+}
+
+// Operations that leave their endpoint in place share one, so the matrix stays
+// under the workspace's endpoint limit.
+const sharedEndpoints = new WeakMap<World, Promise<string>>();
+function sharedEndpoint(w: World): Promise<string> {
+  let id = sharedEndpoints.get(w);
+  if (!id) {
+    id = freshEndpoint(w);
+    sharedEndpoints.set(w, id);
+  }
+  return id;
+}
+
+/** A queued test delivery. */
+async function freshDelivery(w: World): Promise<string> {
+  const { sendTestWebhook } = await w.owner.sendTestWebhook({ input: { id: await sharedEndpoint(w) } });
+  return sendTestWebhook.id;
+}
+
 export const QUERY_RECIPES: Record<string, Recipe> = {
   me: { args: async () => ({}) },
   workspace: { args: async (w) => ({ id: w.workspace.id }) },
@@ -45,6 +71,8 @@ export const QUERY_RECIPES: Record<string, Recipe> = {
   services: { args: async (w) => ({ workspaceId: w.workspace.id }) },
   deployments: { args: async (w) => ({ workspaceId: w.workspace.id }) },
   pendingDeployment: { args: async (w) => ({ workspaceId: w.workspace.id }) },
+  webhookEndpoints: { args: async (w) => ({ workspaceId: w.workspace.id, environment: "LIVE" }) },
+  webhookDeliveries: { args: async (w) => ({ endpointId: await sharedEndpoint(w) }) },
 };
 
 export const MUTATION_RECIPES: Record<string, Recipe> = {
@@ -123,6 +151,20 @@ export const MUTATION_RECIPES: Record<string, Recipe> = {
   reportLeakedKey: {
     args: async (w) => input({ key: (await w.freshKey()).secret, url: "https://github.com/acme/app/blob/main/.env" }),
   },
+  createWebhookEndpoint: {
+    args: async (w) =>
+      input({
+        workspaceId: w.workspace.id,
+        environment: "LIVE",
+        url: "https://203.0.113.10/hooks",
+        events: ["key.created"],
+      }),
+  },
+  updateWebhookEndpoint: { args: async (w) => input({ id: await sharedEndpoint(w), description: "matrix" }) },
+  deleteWebhookEndpoint: { args: async (w) => input({ id: await freshEndpoint(w) }) },
+  rotateWebhookSecret: { args: async (w) => input({ id: await sharedEndpoint(w) }) },
+  sendTestWebhook: { args: async (w) => input({ id: await sharedEndpoint(w) }) },
+  redeliverWebhook: { args: async (w) => input({ id: await freshDelivery(w) }) },
 };
 
 /** Values for required arguments of fields below the root (e.g. ApiKey.usage). */

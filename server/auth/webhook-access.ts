@@ -1,0 +1,49 @@
+import type { Context } from "../context";
+import { fail, ok, type Result } from "../errors";
+import type { WebhookEndpoint } from "../generated/prisma/client";
+import { findDelivery } from "../webhooks/deliveries";
+import { findEndpoint } from "../webhooks/endpoints";
+import { requireWorkspace, signedInUser, type WorkspaceCaller } from "./access";
+import type { Permission } from "./permissions";
+
+// Webhook endpoints belong to a workspace and an environment: a key reaches only its
+// own workspace's endpoints of its own environment. Any other endpoint, and its
+// deliveries, answer not_found exactly like ids that do not exist.
+
+export async function requireWebhookEndpoint(
+  ctx: Context,
+  id: string,
+  permission: Permission,
+): Promise<Result<{ caller: WorkspaceCaller; endpoint: WebhookEndpoint }>> {
+  const p = ctx.principal;
+  if (p.kind === "anonymous" || p.kind === "invalid") {
+    const user = signedInUser(ctx);
+    if (!user.ok) return user;
+  }
+  const missing = fail("not_found", "No such webhook endpoint.", "id");
+  const endpoint = await findEndpoint(ctx.db, id);
+  if (!endpoint) return missing;
+  if (p.kind === "key" && (endpoint.workspaceId !== p.workspace.id || endpoint.environment !== p.key.environment)) {
+    return missing;
+  }
+  const caller = await requireWorkspace(ctx, { id: endpoint.workspaceId }, permission);
+  if (!caller.ok) return caller.error.code === "not_found" ? missing : caller;
+  return ok({ caller: caller.value, endpoint });
+}
+
+/** A delivery by id, through its endpoint's rule. */
+export async function requireWebhookDelivery(ctx: Context, id: string, permission: Permission) {
+  const delivery = await findDelivery(ctx.db, id);
+  const access = await requireWebhookEndpoint(ctx, delivery?.endpointId ?? "", permission);
+  if (!access.ok) {
+    return access.error.code === "not_found" ? fail("not_found", "No such webhook delivery.", "id") : access;
+  }
+  return delivery ? ok({ ...access.value, delivery }) : fail("not_found", "No such webhook delivery.", "id");
+}
+
+/** A key may manage webhooks only of its own environment. */
+export function checkEnvironment(caller: WorkspaceCaller, environment: string): Result<true> {
+  return caller.environment && caller.environment !== environment
+    ? fail("insufficient_scope", `This ${caller.environment} key cannot manage ${environment} webhooks.`, "environment")
+    : ok(true);
+}
