@@ -154,6 +154,46 @@ describe("tenancy: another workspace's audiences answer not_found", () => {
     expect(audiences.map((a) => a.name)).toEqual(["theirs_only"]);
   });
 
+  it("an anonymous or bad-token caller probing audience ids is told to sign in, whether the id exists or not", async () => {
+    const real = (await create("probed")).id;
+    for (const client of [app.client(), app.client("kws_not-a-session")]) {
+      for (const id of [real, randomUUID(), "not-a-uuid"]) {
+        await expectCode(client.deleteAudience({ input: { id } }), "authentication_required");
+      }
+    }
+  });
+
+  it("a publishable key probing audience ids is refused as one, whether the id exists or not", async () => {
+    const real = (await create("probed_by_pk")).id;
+    const { createApiKey } = await owner.client.createApiKey({
+      input: {
+        workspaceId: ws,
+        name: "widget",
+        type: "PUBLISHABLE",
+        environment: "LIVE",
+        scopes: ["keys:read"],
+        allowedOrigins: ["https://widget.example.com"],
+      },
+    });
+    const pk = app.client(createApiKey.secret, { origin: "https://widget.example.com" });
+    for (const id of [real, randomUUID()]) {
+      await expectCode(pk.renameAudience({ input: { id, name: "renamed_by_pk" } }), "publishable_key_write");
+    }
+  });
+
+  it("a secret key with workspace:write is told that members change audiences", async () => {
+    const { createApiKey } = await owner.client.createApiKey({
+      input: { workspaceId: ws, name: "writer", type: "SECRET", environment: "LIVE", scopes: ["workspace:write"] },
+    });
+    const refused = await expectCode(
+      app.client(createApiKey.secret).createAudience({ input: { workspaceId: ws, name: "by_key" } }),
+      "insufficient_scope",
+    );
+    expect(refused.message).toBe(
+      "Audiences serve test and live keys alike; a workspace member (OWNER or ADMIN) must change them.",
+    );
+  });
+
   it("a secret key of another workspace gets not_found for an audience by id", async () => {
     const theirs = await create("theirs_two", undefined, stranger, strangerWs);
     const { createApiKey } = await owner.client.createApiKey({

@@ -30,6 +30,18 @@ import { EXPECTED_WORKSPACE_SCOPES } from "../helpers/vocabulary";
 // The scope vocabulary as the design names it.
 
 describe("normaliseScopes", () => {
+  it("refuses more than 100 scopes, and an unknown one naming at most 80 of its characters and every known scope", () => {
+    expect(normaliseScopes(Array.from({ length: 101 }, () => "keys:read"))).toEqual({
+      ok: false,
+      message: "at most 100 scopes",
+    });
+    const long = `x${"y".repeat(200)}`;
+    expect(normaliseScopes(["keys:read", long])).toEqual({
+      ok: false,
+      message: `unknown scope "${long.slice(0, 80)}": use one of ${EXPECTED_WORKSPACE_SCOPES.join(", ")} or service.<slug>.<action>`,
+    });
+  });
+
   it.each(EXPECTED_WORKSPACE_SCOPES)("accepts the known scope %s", (scope) => {
     expect(normaliseScopes([scope])).toEqual({ ok: true, scopes: [scope] });
   });
