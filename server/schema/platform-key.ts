@@ -12,6 +12,7 @@ import { platformKeyStatus } from "../platform/status";
 import { checkedPage, PAGE_SIZE } from "./pagination";
 import { UserRef } from "./refs";
 import { unwrap } from "./result";
+import { checkUsageRange } from "./usage-range";
 
 // Platform keys (kwp_…): the operator's own verifier credentials, managed by
 // platform admins only (shield: platformAdminReads / platformAdminWrites).
@@ -53,8 +54,6 @@ const PlatformKeyUsageRef = builder.objectRef<UsageBucket>("PlatformKeyUsage").i
   }),
 });
 
-const MAX_RANGE_MS = 93 * 24 * 3600_000;
-
 const PlatformKeyRef = builder.objectRef<PlatformKey>("PlatformKey").implement({
   description:
     "The operator's own key (kwp_…), of no workspace. Its full value is shown once, when created; only `start` later.",
@@ -87,13 +86,7 @@ const PlatformKeyRef = builder.objectRef<PlatformKey>("PlatformKey").implement({
       // One query per key: under platformKeys(first: 100) it runs 100 times (server/http/cost.ts).
       extensions: { cost: 1 },
       resolve: async (key, { from, to }, ctx) => {
-        if (to <= from || to.getTime() - from.getTime() > MAX_RANGE_MS) {
-          throw apiError({
-            code: "validation_failed",
-            message: "to: must be after from, at most 93 days later",
-            field: "to",
-          });
-        }
+        checkUsageRange(from, to);
         return ctx.db.platformKeyUsage.findMany({
           where: { keyId: key.id, hour: { gte: from, lt: to } },
           orderBy: [{ hour: "asc" }, { operation: "asc" }, { outcome: "asc" }],

@@ -1,10 +1,11 @@
 import { verifiableBy } from "../auth/access";
 import { builder } from "../builder";
-import { apiError, errorCodes } from "../errors";
+import { errorCodes } from "../errors";
 import { type VerifyResultView, verifyKey, verifyRequest, verifyResultView } from "../keys/verify";
 import { ApiKeyTypeEnum, EnvironmentEnum } from "./apikey-types";
 import { ApiKeyRef } from "./refs";
 import { unwrap } from "./result";
+import { checkUsageRange } from "./usage-range";
 
 const VerifyCodeEnum = builder.enumType("VerifyCode", {
   description: "VALID, or the catalog code saying why the key was refused (see /docs/errors).",
@@ -113,8 +114,6 @@ const UsageBucketRef = builder.objectRef<UsageBucket>("KeyUsage").implement({
   }),
 });
 
-const MAX_RANGE_MS = 93 * 24 * 3600_000;
-
 builder.objectField(ApiKeyRef, "usage", (t) =>
   t.field({
     type: [UsageBucketRef],
@@ -124,13 +123,7 @@ builder.objectField(ApiKeyRef, "usage", (t) =>
     // One query per key: under apiKeys(first: 100) it runs 100 times (server/http/cost.ts).
     extensions: { cost: 1 },
     resolve: async (key, { from, to }, ctx) => {
-      if (to <= from || to.getTime() - from.getTime() > MAX_RANGE_MS) {
-        throw apiError({
-          code: "validation_failed",
-          message: "to: must be after from, at most 93 days later",
-          field: "to",
-        });
-      }
+      checkUsageRange(from, to);
       return ctx.db.apiKeyUsage.findMany({
         where: { keyId: key.id, hour: { gte: from, lt: to } },
         orderBy: [{ hour: "asc" }, { outcome: "asc" }],

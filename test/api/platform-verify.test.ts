@@ -212,4 +212,19 @@ describe("every use is recorded", () => {
     const listed = await admin.platformKeys({});
     expect(listed.platformKeys.edges.find((e) => e.node.id === p.id)?.node.lastUsedAt).toBe(lastUse);
   });
+
+  it("a usage window ending before it starts, or longer than 93 days, is validation_failed on to", async () => {
+    const at = app.clock.now.getTime();
+    const windows: [number, number][] = [
+      [at, at - 1],
+      [at, at + 94 * 24 * 3600_000],
+    ];
+    for (const [from, to] of windows) {
+      const refused = await expectCode(
+        admin.platformKeyUsage({ from: new Date(from).toISOString(), to: new Date(to).toISOString() }),
+        "validation_failed",
+      );
+      expect(refused).toMatchObject({ field: "to", message: "to: must be after from, at most 93 days later" });
+    }
+  });
 });
