@@ -2,10 +2,9 @@ import { type Actor, recordAudit } from "../audit/log";
 import type { Db } from "../db";
 import { fail, ok, type Result } from "../errors";
 import type { ApiKey, Prisma } from "../generated/prisma/client";
-import { checkEnvironment, type KeyManager } from "../keys/grants";
-import { reasonSchema } from "../keys/input";
+import type { KeyManager } from "../keys/grants";
 import { announce } from "../keys/invalidation";
-import { validate } from "../validation";
+import { revocationReason } from "../keys/lifecycle";
 import { emitKeyEvent } from "../webhooks/events";
 
 // revokeApiKey(input: { immediate: true }): the brake for a compromised key in a
@@ -22,11 +21,9 @@ export async function revokeImmediately(
   input: { reason?: string | null },
   now: Date,
 ): Promise<Result<ApiKey>> {
-  const reason = validate(reasonSchema.nullish(), input.reason);
-  if (!reason.ok) return fail("validation_failed", `reason: ${reason.error.message}`, "reason");
-  const refused = checkEnvironment(caller, key.environment);
-  if (refused) return { ok: false, error: refused };
-  return db.$transaction((tx) => revokeImmediatelyIn(tx, caller.actor, key, reason.value ?? null, now));
+  const reason = revocationReason(caller, key, input);
+  if (!reason.ok) return reason;
+  return db.$transaction((tx) => revokeImmediatelyIn(tx, caller.actor, key, reason.value, now));
 }
 
 /**

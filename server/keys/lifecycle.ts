@@ -319,6 +319,19 @@ export async function rollApiKey(
   return ok(created);
 }
 
+/** The reason a revocation records (validated), if the caller may revoke this key at all. */
+export function revocationReason(
+  caller: KeyManager,
+  key: ApiKey,
+  input: { reason?: string | null },
+): Result<string | null> {
+  const reason = validate(reasonSchema.nullish(), input.reason);
+  if (!reason.ok) return fail("validation_failed", `reason: ${reason.error.message}`, "reason");
+  const refused = checkEnvironment(caller, key.environment);
+  if (refused) return failed(refused);
+  return ok(reason.value ?? null);
+}
+
 export async function revokeApiKey(
   db: Db,
   caller: KeyManager,
@@ -326,16 +339,14 @@ export async function revokeApiKey(
   input: { reason?: string | null },
   now: Date,
 ): Promise<Result<ApiKey>> {
-  const reason = validate(reasonSchema.nullish(), input.reason);
-  if (!reason.ok) return fail("validation_failed", `reason: ${reason.error.message}`, "reason");
-  const refused = checkEnvironment(caller, key.environment);
-  if (refused) return failed(refused);
+  const reason = revocationReason(caller, key, input);
+  if (!reason.ok) return reason;
   return db.$transaction(async (tx): Promise<Result<ApiKey>> => {
     // Conditional update: of two concurrent revokes, exactly one wins.
     const { count } = await tx.apiKey.updateMany({
       where: { id: key.id, revokedAt: null },
       // A revoked key never signs again: its sealed copy goes with it.
-      data: { revokedAt: now, revokedReason: reason.value ?? null, sealedSecret: null },
+      data: { revokedAt: now, revokedReason: reason.value, sealedSecret: null },
     });
     if (count === 0) return fail("validation_failed", "id: this key is already revoked", "id");
     await recordAudit(
@@ -346,11 +357,11 @@ export async function revokeApiKey(
         action: "api_key.revoke",
         targetType: "api_key",
         targetId: key.id,
-        data: { reason: reason.value ?? null, start: key.start },
+        data: { reason: reason.value, start: key.start },
       },
       now,
     );
-    await emitKeyEvent(tx, key, "key.revoked", { reason: reason.value ?? null }, now);
+    await emitKeyEvent(tx, key, "key.revoked", { reason: reason.value }, now);
     await announce(tx, { kind: "keys", hashes: [key.hash] });
     return ok(await tx.apiKey.findUniqueOrThrow({ where: { id: key.id } }));
   });
