@@ -19,7 +19,7 @@ export const THRESHOLDS = { "7d": 7 * 86_400_000, "1d": 86_400_000 } as const;
 export type Threshold = keyof typeof THRESHOLDS | "expired";
 
 /** Any constant both databases accept as a bigint; only this job uses it. */
-const LOCK_KEY = 72_657_920;
+export const LOCK_KEY = 72_657_920;
 /** Alerts per transaction; a pass takes batches until none is left. */
 const BATCH = 200;
 /** A batch writes a few rows per alert: give it longer than Prisma's 5 s default. */

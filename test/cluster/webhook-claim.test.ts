@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Database, openDatabase } from "../../server/db";
+import { ExpiryAlerts, LOCK_KEY } from "../../server/webhooks/expiry";
 import { WebhookWorker } from "../../server/webhooks/worker";
 import { signUpUser, startTestApp, type TestApp } from "../helpers/app";
 import { type Receiver, startReceiver } from "../helpers/receiver";
@@ -9,7 +10,8 @@ import { type Receiver, startReceiver } from "../helpers/receiver";
 // The delivery worker's claim (server/webhooks/worker.ts) on PostgreSQL, with two
 // instances' workers, each on its own connection pool, sharing one outbox: every
 // event is sent exactly once per attempt, and a worker does not wait for rows
-// another instance is claiming but takes the next ones. Needs DATABASE_URL (a
+// another instance is claiming but takes the next ones. And the expiry job's lease
+// (server/webhooks/expiry.ts): while another instance's pass holds it, a pass does nothing. Needs DATABASE_URL (a
 // PostgreSQL server on which it may create a database); `.ci/run` provides it.
 
 let app: TestApp;
@@ -17,6 +19,7 @@ let other: Database;
 let receiver: Receiver;
 let owner: Awaited<ReturnType<typeof signUpUser>>;
 let endpointId: string;
+let workspaceId: string;
 const path = `/claim/${randomUUID()}`;
 
 beforeAll(async () => {
@@ -36,6 +39,7 @@ beforeAll(async () => {
     input: { workspaceId: ws.id, environment: "LIVE", url: `${receiver.url}${path}`, events: ["ping"] },
   });
   endpointId = createWebhookEndpoint.endpoint.id;
+  workspaceId = ws.id;
 });
 afterAll(async () => {
   await other?.close();
@@ -109,6 +113,41 @@ describe("two instances' workers sharing one outbox on PostgreSQL", () => {
       await holder.query("ROLLBACK");
       await worker(app.db).run();
       expect(arrived().sort()).toEqual([...events].sort());
+    } finally {
+      await holder.end();
+    }
+  });
+});
+
+describe("the expiry job's lease on PostgreSQL", () => {
+  it("while another instance's pass holds the lock, a pass enqueues nothing; once it ends, one does", async () => {
+    const { createApiKey } = await owner.client.createApiKey({
+      input: {
+        workspaceId,
+        name: "expiring",
+        type: "SECRET",
+        environment: "LIVE",
+        scopes: [],
+        expiresAt: new Date(app.clock.now.getTime() + 3 * 86_400_000).toISOString(),
+      },
+    });
+    const job = new ExpiryAlerts({
+      db: other.prisma,
+      clock: () => app.clock.now,
+      logger: app.deps.logger,
+      intervalMs: 1,
+    });
+    const alerts = () => app.db.keyExpiryAlert.count({ where: { keyId: createApiKey.apiKey.id } });
+    const holder = new pg.Client({ connectionString: app.database.url });
+    await holder.connect();
+    try {
+      await holder.query("BEGIN");
+      await holder.query("SELECT pg_advisory_xact_lock($1)", [LOCK_KEY]);
+      expect(await job.run()).toBeNull();
+      expect(await alerts()).toBe(0);
+      await holder.query("COMMIT");
+      expect(await job.run()).toBe(1);
+      expect(await alerts()).toBe(1);
     } finally {
       await holder.end();
     }
