@@ -12,6 +12,7 @@ import { connectRedis, RateLimits } from "./keys/ratelimit";
 import { createSecretBox, loadMasterKey } from "./keys/secret-box";
 import { UsageRecorder } from "./keys/usage";
 import { migrate } from "./migrations";
+import { ExpiryAlerts } from "./webhooks/expiry";
 import { WebhookWorker } from "./webhooks/worker";
 import { createKeywardYoga, type KeywardYoga } from "./yoga";
 
@@ -28,6 +29,8 @@ export interface App {
   keys: KeyServices;
   /** Sends due webhook deliveries (started here; stopped by close). */
   webhooks: WebhookWorker;
+  /** Enqueues key.expiring/key.expired alerts (started here; stopped by close). */
+  expiry: ExpiryAlerts;
   close(): Promise<void>;
 }
 
@@ -77,6 +80,13 @@ export async function createApp(options: {
     intervalMs: config.webhooks.intervalMs,
   });
   webhooks.start();
+  const expiry = new ExpiryAlerts({
+    db: database.prisma,
+    clock: deps.clock,
+    logger,
+    intervalMs: config.webhooks.expiryIntervalMs,
+  });
+  expiry.start();
   const yoga = createKeywardYoga(deps);
   const edge = createEdge({ ...deps, ping: database.ping });
   return {
@@ -87,7 +97,9 @@ export async function createApp(options: {
     database,
     keys,
     webhooks,
+    expiry,
     close: async () => {
+      await expiry.stop();
       // A delivery cut short here is sent again once its lease ends (server/webhooks/worker.ts).
       await webhooks.stop();
       // Uses collected since the last flush are written before the database closes.

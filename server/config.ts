@@ -90,6 +90,12 @@ const schema = z.object({
     .min(1, "must not be empty")
     .default("https://api.github.com/meta/public_keys/secret_scanning"),
   KEYWARD_ACCESS_LOG: z.enum(["all", "errors", "off"], { message: "must be one of all, errors, off" }).default("all"),
+  KEYWARD_EXPIRY_INTERVAL_MS: z.coerce
+    .number({ message: "must be a number" })
+    .int("must be an integer")
+    .min(50, "must be at least 50")
+    .max(3_600_000, "must be at most 3600000")
+    .default(60_000),
   KEYWARD_WEBHOOK_ALLOW_PRIVATE: z.enum(["true", "false"], { message: "must be true or false" }).default("false"),
   KEYWARD_WEBHOOK_INTERVAL_MS: z.coerce
     .number({ message: "must be a number" })
@@ -140,6 +146,8 @@ export interface Config {
     intervalMs: number;
     /** How long one delivery attempt may take. */
     timeoutMs: number;
+    /** How often the expiry job looks for keys to alert about (key.expiring, key.expired). */
+    expiryIntervalMs: number;
   };
 }
 
@@ -183,6 +191,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       allowPrivate: c.KEYWARD_WEBHOOK_ALLOW_PRIVATE === "true",
       intervalMs: c.KEYWARD_WEBHOOK_INTERVAL_MS,
       timeoutMs: c.KEYWARD_WEBHOOK_TIMEOUT_MS,
+      expiryIntervalMs: c.KEYWARD_EXPIRY_INTERVAL_MS,
     },
   };
 }

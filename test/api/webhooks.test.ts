@@ -14,6 +14,7 @@ type Person = Awaited<ReturnType<typeof signUpUser>>;
 let owner: Person;
 let admin: Person;
 let moderator: Person;
+let member: Person;
 let ownerB: Person;
 let ws: { id: string };
 let wsB: { id: string };
@@ -26,11 +27,13 @@ beforeAll(async () => {
   owner = await signUpUser(app, "owner");
   admin = await signUpUser(app, "admin");
   moderator = await signUpUser(app, "moderator");
+  member = await signUpUser(app, "member");
   ownerB = await signUpUser(app, "owner-b");
   ws = (await owner.client.createWorkspace({ input: { name: "Hooks", slug: slug("hooks") } })).createWorkspace;
   for (const [person, role] of [
     [admin, "ADMIN"],
     [moderator, "MODERATOR"],
+    [member, "MEMBER"],
   ] as const) {
     await owner.client.addMember({ input: { workspaceId: ws.id, email: person.email, role } });
   }
@@ -163,6 +166,77 @@ describe("refusals", () => {
       "validation_failed",
     );
     expect(error.field).toBe("url");
+  });
+});
+
+describe("a MODERATOR or a MEMBER cannot manage webhooks (OWNER/ADMIN or webhooks:write only)", () => {
+  const roles = () =>
+    [
+      ["MODERATOR", moderator],
+      ["MEMBER", member],
+    ] as const;
+
+  /** An endpoint of the owner's with one delivery, and its row as it was. */
+  async function target() {
+    const { endpoint } = await create(owner.client, { events: ["key.revoked"] });
+    const { sendTestWebhook } = await owner.client.sendTestWebhook({ input: { id: endpoint.id } });
+    const row = await app.db.webhookEndpoint.findUniqueOrThrow({ where: { id: endpoint.id } });
+    return { id: endpoint.id, deliveryId: sendTestWebhook.id, row };
+  }
+
+  it("cannot add an endpoint of their own to hear every key event", async () => {
+    for (const [role, person] of roles()) {
+      const before = await app.db.webhookEndpoint.count();
+      await expectCode(create(person.client, { url: "https://203.0.113.66/steal" }), "insufficient_permissions");
+      expect(await app.db.webhookEndpoint.count(), role).toBe(before);
+    }
+  });
+
+  it("cannot point the owner's endpoint at their own server, nor switch it off or resubscribe it", async () => {
+    const { id, row } = await target();
+    for (const [role, person] of roles()) {
+      const attacks = [
+        { url: "https://203.0.113.66/steal" },
+        { enabled: false },
+        { events: ["ping"] },
+        { description: "mine now" },
+      ];
+      for (const change of attacks) {
+        await expectCode(person.client.updateWebhookEndpoint({ input: { id, ...change } }), "insufficient_permissions");
+      }
+      expect(await app.db.webhookEndpoint.findUniqueOrThrow({ where: { id } }), role).toEqual(row);
+    }
+  });
+
+  it("cannot rotate the signing secret to learn it, nor delete the endpoint to silence it", async () => {
+    const { id, row } = await target();
+    for (const [, person] of roles()) {
+      await expectCode(person.client.rotateWebhookSecret({ input: { id } }), "insufficient_permissions");
+      await expectCode(person.client.deleteWebhookEndpoint({ input: { id } }), "insufficient_permissions");
+    }
+    expect(await app.db.webhookEndpoint.findUniqueOrThrow({ where: { id } })).toEqual(row);
+  });
+
+  it("cannot flood the receiver with test pings or redeliveries", async () => {
+    const { id, deliveryId } = await target();
+    const before = await app.db.webhookDelivery.count({ where: { endpointId: id } });
+    for (const [, person] of roles()) {
+      await expectCode(person.client.sendTestWebhook({ input: { id } }), "insufficient_permissions");
+      await expectCode(person.client.redeliverWebhook({ input: { id: deliveryId } }), "insufficient_permissions");
+    }
+    expect(await app.db.webhookDelivery.count({ where: { endpointId: id } })).toBe(before);
+    expect(await app.db.auditEvent.count({ where: { targetId: deliveryId } })).toBe(0);
+  });
+
+  it("cannot list the endpoints nor read what their deliveries carried", async () => {
+    const { id } = await target();
+    for (const [, person] of roles()) {
+      await expectCode(
+        person.client.webhookEndpoints({ workspaceId: ws.id, environment: "LIVE" }),
+        "insufficient_permissions",
+      );
+      await expectCode(person.client.webhookDeliveries({ endpointId: id }), "insufficient_permissions");
+    }
   });
 });
 

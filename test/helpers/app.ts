@@ -26,6 +26,8 @@ export interface TestApp {
   flushUsage(): Promise<number>;
   /** Runs the webhook worker's pass now (after any under way); returns how many deliveries it sent. */
   deliverWebhooks(): Promise<number>;
+  /** Runs the expiry job's pass now; returns the alerts it enqueued (null: another pass held the lock). */
+  alertExpiry(): Promise<number | null>;
   db: TestDatabase["database"]["prisma"];
   database: TestDatabase;
   /** Every log line the server wrote, as raw JSON text. */
@@ -104,7 +106,9 @@ export async function startTestApp(env: Record<string, string> = {}, options: Te
     fetch: (path, init) => fetchIn(`http://keyward.test${path}`, init),
     flushUsage: () => app.keys.usage.flush(),
     deliverWebhooks: () => app.webhooks.run(),
+    alertExpiry: () => app.expiry.run(),
     close: async () => {
+      await app.expiry.stop();
       await app.webhooks.stop();
       await app.keys.usage.stop();
       await app.keys.bus.close();

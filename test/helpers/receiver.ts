@@ -9,6 +9,8 @@ export interface Received {
   path: string;
   headers: IncomingHttpHeaders;
   body: string;
+  /** Answered, to a sender still connected: a sender killed mid-request never saw the answer. */
+  answered: boolean;
 }
 
 export interface Receiver {
@@ -27,12 +29,18 @@ export async function startReceiver(): Promise<Receiver> {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
     request.on("end", () => {
-      received.push({
+      const entry: Received = {
         path: request.url ?? "",
         headers: request.headers,
         body: Buffer.concat(chunks).toString("utf8"),
+        answered: false,
+      };
+      received.push(entry);
+      response.on("finish", () => {
+        entry.answered = !request.socket.destroyed;
       });
       setTimeout(() => {
+        if (request.socket.destroyed) return;
         response.writeHead(answer.status, { "content-type": "text/plain" });
         // stall: the status and a first chunk, then nothing (a receiver that hangs mid-answer).
         if (answer.stall) response.write(answer.body.slice(0, 10));

@@ -33,7 +33,7 @@ describe("loadConfig", () => {
       corsOrigins: [],
       accessLog: "all",
       githubKeysUrl: "https://api.github.com/meta/public_keys/secret_scanning",
-      webhooks: { allowPrivate: false, intervalMs: 1000, timeoutMs: 10_000 },
+      webhooks: { allowPrivate: false, intervalMs: 1000, timeoutMs: 10_000, expiryIntervalMs: 60_000 },
       logLevel: "info",
       production: false,
     });
@@ -59,6 +59,7 @@ describe("loadConfig", () => {
       KEYWARD_WEBHOOK_ALLOW_PRIVATE: "true",
       KEYWARD_WEBHOOK_INTERVAL_MS: "250",
       KEYWARD_WEBHOOK_TIMEOUT_MS: "5000",
+      KEYWARD_EXPIRY_INTERVAL_MS: "30000",
       LOG_LEVEL: "warn",
       NODE_ENV: "production",
     });
@@ -77,7 +78,7 @@ describe("loadConfig", () => {
       corsOrigins: ["https://app.example.com", "http://localhost:5173"],
       accessLog: "errors",
       githubKeysUrl: "file:///etc/keyward/github-keys.json",
-      webhooks: { allowPrivate: true, intervalMs: 250, timeoutMs: 5000 },
+      webhooks: { allowPrivate: true, intervalMs: 250, timeoutMs: 5000, expiryIntervalMs: 30_000 },
       logLevel: "warn",
       production: true,
     });
@@ -114,6 +115,8 @@ describe("loadConfig", () => {
     ["KEYWARD_WEBHOOK_ALLOW_PRIVATE", "yes"],
     ["KEYWARD_WEBHOOK_INTERVAL_MS", "10"],
     ["KEYWARD_WEBHOOK_TIMEOUT_MS", "600000"],
+    ["KEYWARD_EXPIRY_INTERVAL_MS", "10"],
+    ["KEYWARD_EXPIRY_INTERVAL_MS", "hourly"],
     ["DATABASE_URL", "mysql://x"],
     ["DATABASE_URL", "not a url"],
     ["REDIS_URL", "http://x"],

@@ -92,15 +92,19 @@ export type CreateServiceInput = {
   workspaceId: string;
 };
 
+/** A new webhook endpoint. */
 export type CreateWebhookEndpointInput = {
+  /** A note for people: what listens here (default empty). */
   description?: string | null | undefined;
   /** Default true. */
   enabled?: boolean | null | undefined;
+  /** The environment whose key events it receives; a key may only add endpoints of its own. */
   environment: Environment;
   /** Of: key.created, key.updated, key.rolled, key.revoked, key.expiring, key.expired, key.leaked, keys.toggled, service.toggled, deployment.published, ping. */
   events: Array<string>;
   /** https in production; never a private, loopback or metadata address. */
   url: string;
+  /** The workspace whose events it receives. */
   workspaceId: string;
 };
 
@@ -323,11 +327,17 @@ export type UpdateMemberRoleInput = {
   workspaceId: string;
 };
 
+/** What to change on an endpoint; fields left out stay as they are. */
 export type UpdateWebhookEndpointInput = {
+  /** A new note. */
   description?: string | null | undefined;
+  /** false stops new events; true turns a disabled endpoint back on. */
   enabled?: boolean | null | undefined;
+  /** The new subscription (replaces the old), of: key.created, key.updated, key.rolled, key.revoked, key.expiring, key.expired, key.leaked, keys.toggled, service.toggled, deployment.published, ping. */
   events?: Array<string> | null | undefined;
+  /** The endpoint. */
   id: string;
+  /** A new URL, checked as when the endpoint was added. */
   url?: string | null | undefined;
 };
 
@@ -369,12 +379,18 @@ export type VerifyCode =
   | 'validation_failed'
   | 'workspace_access_denied';
 
+/** Where a delivery stands. */
 export type WebhookDeliveryStatus =
+  /** Given up: every attempt failed, or the endpoint was disabled. redeliverWebhook retries it. */
   | 'FAILED'
+  /** Not yet answered with a 2xx: waiting for its first attempt or a retry (nextAttemptAt). */
   | 'PENDING'
+  /** An attempt was answered with a 2xx. */
   | 'SUCCEEDED';
 
+/** One webhook endpoint or delivery, by id. */
 export type WebhookIdInput = {
+  /** The endpoint's (or, for redeliverWebhook, the delivery's) id. */
   id: string;
 };
 
