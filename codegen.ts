@@ -3,7 +3,9 @@ import type { CodegenConfig } from "@graphql-codegen/cli";
 // The SDK's operations (sdk/operations/*.graphql) typed against schema.graphql.
 // Each operation becomes a typed document string; sdk/src/client.ts turns every
 // `…Document` export into a typed method. Documents are plain strings, so the SDK needs no
-// GraphQL runtime in the browser.
+// GraphQL runtime in the browser. The output is one file with no relative import, so
+// no import-extension option is needed; sdk/tsconfig.json (NodeNext) would refuse one
+// without its `.js`, as plain Node would.
 const config: CodegenConfig = {
   schema: "schema.graphql",
   documents: "sdk/operations/*.graphql",

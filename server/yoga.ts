@@ -2,6 +2,7 @@ import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
 import { NoSchemaIntrospectionCustomRule } from "graphql";
 import { createYoga, type Plugin, type YogaServerInstance } from "graphql-yoga";
 import { type AppDeps, buildContext, type Context } from "./context";
+import { graphiqlOptions, renderOfflineGraphiQL } from "./graphiql";
 import { useGraphQLArmor } from "./http/armor";
 import { useStrictJsonBody } from "./http/body-plugin";
 import { corsFor } from "./http/cors";
@@ -11,17 +12,6 @@ import { requestMeta, type ServerContext, startRequest } from "./http/request-me
 import { guardedSchema } from "./schema/guarded";
 
 export type KeywardYoga = YogaServerInstance<ServerContext, Context>;
-
-/** The query GraphiQL opens with (a documented example: it must pass the limits too). */
-export const DEFAULT_QUERY = `# Keyward GraphiQL. Sign up or in, then put the token in Headers below:
-#   { "Authorization": "Bearer kws_…" }
-mutation SignUp {
-  signUp(input: { email: "you@example.com", password: "a long passphrase", name: "You" }) {
-    token
-    user { id email }
-  }
-}
-`;
 
 /**
  * The request id for every request Yoga serves (the edge's own, when it handed the
@@ -51,7 +41,9 @@ export function createKeywardYoga(deps: AppDeps): KeywardYoga {
     landingPage: false,
     logging: deps.logger.child({ component: "yoga" }),
     maskedErrors: { isDev: false },
-    graphiql: production ? false : { title: "Keyward", defaultQuery: DEFAULT_QUERY },
+    // Production serves no GraphiQL; elsewhere it is Keyward's own page, with no CDN.
+    graphiql: production ? false : graphiqlOptions,
+    renderGraphiQL: renderOfflineGraphiQL,
     cors: corsFor(deps.config.corsOrigins),
     // One operation per request: an array body is refused (body.ts).
     batching: false,

@@ -1,5 +1,13 @@
-import type { TypedDocumentString } from "./generated/graphql";
-import * as operations from "./generated/graphql";
+import { type CatalogErrorCode, catalogErrorCodes } from "./generated/error-codes.js";
+import type { TypedDocumentString } from "./generated/graphql.js";
+import * as operations from "./generated/graphql.js";
+
+/**
+ * What `KeywardError.code` can be: a catalog code, `INTERNAL_SERVER_ERROR` for a masked
+ * failure (quote its requestId), or `network_error` when no answer came. A `switch` on it
+ * with a `never` default fails to compile when the catalog grows.
+ */
+export type ErrorCode = CatalogErrorCode | "INTERNAL_SERVER_ERROR" | "network_error";
 
 /** A failure reported by Keyward, carrying its catalog code (see /docs/errors). */
 export class KeywardError extends Error {
@@ -7,7 +15,7 @@ export class KeywardError extends Error {
   constructor(
     message: string,
     /** Catalog code, e.g. `not_found`; `INTERNAL_SERVER_ERROR` for masked failures; `network_error` when no answer came. */
-    readonly code: string,
+    readonly code: ErrorCode,
     /** HTTP status the server answered with (0 when no answer came). */
     readonly status: number,
     readonly docUrl: string | undefined,
@@ -75,13 +83,21 @@ interface ResponseBody {
   errors?: GraphQLErrorBody[];
 }
 
+const known = new Set<string>(catalogErrorCodes);
+
+// The server names only catalog codes. An answer without one (a proxy's error page), or
+// with one this SDK predates, is reported as unexpected; `errors` keeps the raw code.
+function knownCode(code: string | undefined): ErrorCode {
+  return code !== undefined && known.has(code) ? (code as CatalogErrorCode) : "INTERNAL_SERVER_ERROR";
+}
+
 function toError(body: ResponseBody | undefined, status: number): KeywardError {
   const errors = body?.errors ?? [];
   const first = errors[0];
   const ext = first?.extensions ?? {};
   return new KeywardError(
     first?.message ?? `Keyward answered HTTP ${status} without a GraphQL body`,
-    ext.code ?? "INTERNAL_SERVER_ERROR",
+    knownCode(ext.code),
     ext.http?.status ?? status,
     ext.docUrl,
     ext.field,

@@ -1,9 +1,11 @@
 export {
   type ClientOptions,
   createClient,
+  type ErrorCode,
   type GraphQLErrorBody,
   type KeywardClient,
   KeywardError,
   type RequestOptions,
-} from "./client";
-export * from "./generated/graphql";
+} from "./client.js";
+export { type CatalogErrorCode, catalogErrorCodes } from "./generated/error-codes.js";
+export * from "./generated/graphql.js";

@@ -10,13 +10,16 @@ import { createRestRoutes } from "./rest/routes";
 
 // The one request edge. Both transports — node:http in production (node-handler.ts)
 // and the Fetch API (fetch-handler.ts: tests, embedding) — turn a request into an
-// EdgeRequest and hand it here; this decides every route: health, error docs, the
+// EdgeRequest and hand it here; this decides every route: `/`, health, error docs, the
 // plain-HTTP verify routes, and POST /graphql (media type, size while streaming,
 // strict JSON, then the document runner). It returns null for what Yoga serves:
 // GET /graphql and GraphiQL, CORS preflights, and documents the runner leaves to it.
 // Request id, base URL and the access log are decided here too, once.
 
 export type AccessLogMode = "all" | "errors" | "off";
+
+/** Where `/` sends a browser. */
+export const DASHBOARD_PATH = "/dashboard";
 
 export function createEdge(deps: AppDeps & { ping: () => Promise<boolean> }) {
   const docs = renderErrorDocs();
@@ -51,6 +54,12 @@ export function createEdge(deps: AppDeps & { ping: () => Promise<boolean> }) {
   async function route(request: EdgeRequest): Promise<EdgeAnswer | null> {
     const reads = request.method === "GET" || request.method === "HEAD";
     switch (request.path) {
+      // People open the bare address: send them to the dashboard. 302, not 308, so no
+      // browser remembers it for good should the dashboard ever move.
+      case "/":
+        return reads
+          ? { status: 302, headers: { location: DASHBOARD_PATH, "x-request-id": request.meta.id }, body: "" }
+          : null;
       case "/graphql":
         return request.method === "POST" ? graphqlPost(request) : null;
       case "/healthz":

@@ -3,6 +3,7 @@ import { generate } from "@graphql-codegen/cli";
 import { printSchema } from "graphql";
 import { describe, expect, it } from "vitest";
 import codegenConfig from "../../codegen";
+import { ERROR_CODES_FILE, renderErrorCodes } from "../../scripts/error-codes";
 import { schema } from "../../server/schema";
 
 const root = new URL("../../", import.meta.url);
@@ -23,5 +24,9 @@ describe("committed generated files", () => {
       const committed = read(output.filename.replace(new URL(".", root).pathname, ""));
       expect(committed, output.filename).toBe(output.content);
     }
+  });
+
+  it("the SDK's error-code union matches server/errors.ts's catalog (run `npm run generate`)", () => {
+    expect(read(ERROR_CODES_FILE)).toBe(renderErrorCodes());
   });
 });
