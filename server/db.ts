@@ -4,7 +4,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
-import lockfile from "proper-lockfile";
+import { acquireLock, LockHeld } from "./data-lock";
 import { PrismaClient } from "./generated/prisma/client";
 
 export type Db = PrismaClient;
@@ -44,22 +44,30 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 
 async function openPglite(options: DatabaseOptions): Promise<Database> {
   let dir: string | undefined;
-  let unlock = async () => {};
+  let unlock = () => {};
   if (options.dataDir) {
     dir = path.join(options.dataDir, "pglite");
     mkdirSync(dir, { recursive: true });
     // PGlite is PostgreSQL in this process: a second process opening the same files
-    // (say `npm run admin` beside `npm start`) would corrupt them.
+    // (say `npm run admin` beside `npm start`) would corrupt them. The lock dies with
+    // its process (server/data-lock.ts), so a restart after a crash is not refused.
     try {
-      unlock = await lockfile.lock(dir, { lockfilePath: `${dir}.lock`, stale: 30_000 });
-    } catch {
+      unlock = await acquireLock(`${dir}.lock`);
+    } catch (error) {
+      if (!(error instanceof LockHeld)) throw error;
+      const pid = error.owner ? ` (pid ${error.owner.pid})` : "";
       throw new Error(
-        `the embedded database in ${dir} is in use by another Keyward process; a server that is still starting takes admin commands once it answers, otherwise stop that process first, or use DATABASE_URL`,
+        `the embedded database in ${dir} is in use by another Keyward process${pid}; a server that is still starting takes admin commands once it answers, otherwise stop that process first, or use DATABASE_URL`,
       );
     }
   }
   const client = new PGlite(dir);
-  await client.waitReady;
+  try {
+    await client.waitReady;
+  } catch (error) {
+    unlock();
+    throw error;
+  }
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(client), log: options.log ?? [] });
   const runner: SqlRunner = {
     exec: async (sql) => {
@@ -92,7 +100,7 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
     close: async () => {
       await prisma.$disconnect();
       await client.close();
-      await unlock();
+      unlock();
     },
   };
 }
