@@ -88,7 +88,7 @@ export async function createApp(options: {
     keys,
     webhooks,
     close: async () => {
-      // A delivery cut short here is sent again once its lease ends (server/webhooks/worker.ts).
+      // A send still under way after the grace is cut off and handed back (server/webhooks/worker.ts).
       await webhooks.stop();
       // Uses collected since the last flush are written before the database closes.
       await keys.usage.stop().catch((error: unknown) => logger.error({ err: error }, "could not flush key usage"));
