@@ -43,7 +43,7 @@ export async function createApp(options: {
     options.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
   const { applied } = await migrate(database);
   if (applied.length) logger.info({ applied }, "applied migrations");
-  const cache = new KeyCache(database.prisma);
+  const cache = new KeyCache(database.prisma, config.keyCacheSize);
   // Other instances share PostgreSQL; the embedded database has only this process.
   const bus = config.databaseUrl ? await postgresBus(config.databaseUrl, cache, logger) : localBus(cache);
   const redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : null;

@@ -36,6 +36,7 @@ describe("loadConfig", () => {
       webhooks: { allowPrivate: false, intervalMs: 1000, timeoutMs: 10_000 },
       logLevel: "info",
       production: false,
+      keyCacheSize: 20_000,
     });
   });
 
@@ -59,6 +60,7 @@ describe("loadConfig", () => {
       KEYWARD_WEBHOOK_ALLOW_PRIVATE: "true",
       KEYWARD_WEBHOOK_INTERVAL_MS: "250",
       KEYWARD_WEBHOOK_TIMEOUT_MS: "5000",
+      KEYWARD_KEY_CACHE_SIZE: "5000",
       LOG_LEVEL: "warn",
       NODE_ENV: "production",
     });
@@ -80,6 +82,7 @@ describe("loadConfig", () => {
       webhooks: { allowPrivate: true, intervalMs: 250, timeoutMs: 5000 },
       logLevel: "warn",
       production: true,
+      keyCacheSize: 5000,
     });
   });
 
@@ -114,6 +117,8 @@ describe("loadConfig", () => {
     ["KEYWARD_WEBHOOK_ALLOW_PRIVATE", "yes"],
     ["KEYWARD_WEBHOOK_INTERVAL_MS", "10"],
     ["KEYWARD_WEBHOOK_TIMEOUT_MS", "600000"],
+    ["KEYWARD_KEY_CACHE_SIZE", "10"],
+    ["KEYWARD_KEY_CACHE_SIZE", "many"],
     ["DATABASE_URL", "mysql://x"],
     ["DATABASE_URL", "not a url"],
     ["REDIS_URL", "http://x"],
