@@ -77,7 +77,15 @@ export async function startKeyward(env: Record<string, string>) {
   let output = "";
   const child = spawn(command, args, {
     cwd: root,
-    env: { PATH: process.env.PATH, NODE_ENV: "production", LOG_LEVEL: "warn", PORT: String(port), ...env },
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: "production",
+      LOG_LEVEL: "warn",
+      PORT: String(port),
+      // Passed through, to measure other cache bounds.
+      ...(process.env.KEYWARD_KEY_CACHE_SIZE ? { KEYWARD_KEY_CACHE_SIZE: process.env.KEYWARD_KEY_CACHE_SIZE } : {}),
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stdout.on("data", (d: Buffer) => {
@@ -96,6 +104,7 @@ export async function startKeyward(env: Record<string, string>) {
   return {
     url,
     pid: child.pid as number,
+    output: () => output,
     stop: async () => {
       child.kill("SIGTERM");
       await exited;
