@@ -28,8 +28,15 @@ export interface Seeded {
   audience: { publishable: string; tokens: string[] };
 }
 
-/** Inserts `count` keys (every tenth revoked; the first is the verifier) in batches of 5,000. */
-async function insertKeys(db: Db, workspaceId: string, userId: string, count: number, hashes: Seeded["hashes"]) {
+/** Inserts `count` keys (every tenth revoked; the first is the verifier) in batches of 5,000; keeps `keep` valid ones. */
+export async function insertKeys(
+  db: Db,
+  workspaceId: string,
+  userId: string,
+  count: number,
+  hashes: Seeded["hashes"],
+  keep = 2000,
+) {
   const verifier = generateKey("SECRET", "LIVE");
   const seeded: SeededWorkspace = { verifier, valid: [], revoked: [] };
   const rows: string[][] = [];
@@ -38,7 +45,7 @@ async function insertKeys(db: Db, workspaceId: string, userId: string, count: nu
     const isRevoked = i % 10 === 9;
     const id = randomUUID();
     hashes.push([hashKey(secret), { id, revoked: isRevoked }]);
-    if (i > 0 && seeded.valid.length < 2000 && !isRevoked) seeded.valid.push(secret);
+    if (i > 0 && seeded.valid.length < keep && !isRevoked) seeded.valid.push(secret);
     if (isRevoked && seeded.revoked.length < 500) seeded.revoked.push(secret);
     rows.push([id, hashKey(secret), keyStart(secret), i === 0 ? "keys:verify" : "", isRevoked ? "1" : ""]);
   }
@@ -112,8 +119,21 @@ async function seedAudience(db: Db, workspaceId: string, masterKey: string): Pro
   return { publishable, tokens };
 }
 
-export async function seed(dataDir: string, keys: number, gatedKeys: number, masterKey: string): Promise<Seeded> {
-  const database = await openDatabase({ dataDir });
+export interface SeedOptions {
+  /** PostgreSQL instead of the embedded database in dataDir. */
+  databaseUrl?: string;
+  /** How many valid keys of "bench" to hand back (2,000 unless asked). */
+  keep?: number;
+}
+
+export async function seed(
+  dataDir: string,
+  keys: number,
+  gatedKeys: number,
+  masterKey: string,
+  options: SeedOptions = {},
+): Promise<Seeded> {
+  const database = await openDatabase(options.databaseUrl ? { databaseUrl: options.databaseUrl } : { dataDir });
   await migrate(database);
   const db = database.prisma;
   const user = await db.user.create({ data: { email: "bench@example.com", name: "Bench", passwordHash: "x" } });
@@ -124,7 +144,7 @@ export async function seed(dataDir: string, keys: number, gatedKeys: number, mas
     return made.id;
   };
   const liveId = await workspace("bench");
-  const live = await insertKeys(db, liveId, user.id, keys, hashes);
+  const live = await insertKeys(db, liveId, user.id, keys, hashes, options.keep);
   const audience = await seedAudience(db, liveId, masterKey);
   const gatedId = await workspace("bench-gated");
   const gated = await insertKeys(db, gatedId, user.id, gatedKeys, hashes);

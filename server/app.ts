@@ -46,7 +46,7 @@ export async function createApp(options: {
     options.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
   const { applied } = await migrate(database);
   if (applied.length) logger.info({ applied }, "applied migrations");
-  const cache = new KeyCache(database.prisma);
+  const cache = new KeyCache(database.prisma, config.keyCacheSize);
   // Other instances share PostgreSQL; the embedded database has only this process.
   const bus = config.databaseUrl ? await postgresBus(config.databaseUrl, cache, logger) : localBus(cache);
   const redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : null;
@@ -100,7 +100,7 @@ export async function createApp(options: {
     expiry,
     close: async () => {
       await expiry.stop();
-      // A delivery cut short here is sent again once its lease ends (server/webhooks/worker.ts).
+      // A send still under way after the grace is cut off and handed back (server/webhooks/worker.ts).
       await webhooks.stop();
       // Uses collected since the last flush are written before the database closes.
       await keys.usage.stop().catch((error: unknown) => logger.error({ err: error }, "could not flush key usage"));

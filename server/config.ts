@@ -109,6 +109,12 @@ const schema = z.object({
     .min(100, "must be at least 100")
     .max(60_000, "must be at most 60000")
     .default(10_000),
+  KEYWARD_KEY_CACHE_SIZE: z.coerce
+    .number({ message: "must be a number" })
+    .int("must be an integer")
+    .min(100, "must be at least 100")
+    .max(10_000_000, "must be at most 10000000")
+    .default(20_000),
   LOG_LEVEL: z
     .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
       message: "must be one of fatal, error, warn, info, debug, trace, silent",
@@ -139,6 +145,8 @@ export interface Config {
   githubKeysUrl: string;
   logLevel: z.infer<typeof schema>["LOG_LEVEL"];
   production: boolean;
+  /** How many keys (and as many deployed keys) each instance keeps in memory for verification. */
+  keyCacheSize: number;
   webhooks: {
     /** Let webhook URLs reach loopback and private networks (tests, closed networks). */
     allowPrivate: boolean;
@@ -187,6 +195,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     githubKeysUrl: c.KEYWARD_GITHUB_KEYS_URL,
     logLevel: c.LOG_LEVEL,
     production: c.NODE_ENV === "production",
+    keyCacheSize: c.KEYWARD_KEY_CACHE_SIZE,
     webhooks: {
       allowPrivate: c.KEYWARD_WEBHOOK_ALLOW_PRIVATE === "true",
       intervalMs: c.KEYWARD_WEBHOOK_INTERVAL_MS,

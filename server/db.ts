@@ -4,7 +4,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
-import lockfile from "proper-lockfile";
+import { acquireLock, LockHeld } from "./data-lock";
 import { PrismaClient } from "./generated/prisma/client";
 
 export type Db = PrismaClient;
@@ -42,24 +42,40 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   return options.databaseUrl ? openPostgres(options.databaseUrl, options) : openPglite(options);
 }
 
+// PostgreSQL's shared buffers live in PGlite's WebAssembly memory, which never
+// shrinks, and PostgreSQL touches all of them at start: the default 128 MB is 128 MB
+// of RSS before the first query. Verification reads keys from the key cache, and
+// what it does read from here is a single index lookup; the files' pages stay in
+// the OS page cache either way. 16 MB took about 120 MB off the server's RSS
+// (bench/README.md, "Memory").
+const PGLITE_SETTINGS = ["-c", "shared_buffers=16MB"];
+
 async function openPglite(options: DatabaseOptions): Promise<Database> {
   let dir: string | undefined;
-  let unlock = async () => {};
+  let unlock = () => {};
   if (options.dataDir) {
     dir = path.join(options.dataDir, "pglite");
     mkdirSync(dir, { recursive: true });
     // PGlite is PostgreSQL in this process: a second process opening the same files
-    // (say `npm run admin` beside `npm start`) would corrupt them.
+    // (say `npm run admin` beside `npm start`) would corrupt them. The lock dies with
+    // its process (server/data-lock.ts), so a restart after a crash is not refused.
     try {
-      unlock = await lockfile.lock(dir, { lockfilePath: `${dir}.lock`, stale: 30_000 });
-    } catch {
+      unlock = await acquireLock(`${dir}.lock`);
+    } catch (error) {
+      if (!(error instanceof LockHeld)) throw error;
+      const pid = error.owner ? ` (pid ${error.owner.pid})` : "";
       throw new Error(
-        `the embedded database in ${dir} is in use by another Keyward process; a server that is still starting takes admin commands once it answers, otherwise stop that process first, or use DATABASE_URL`,
+        `the embedded database in ${dir} is in use by another Keyward process${pid}; a server that is still starting takes admin commands once it answers, otherwise stop that process first, or use DATABASE_URL`,
       );
     }
   }
-  const client = new PGlite(dir);
-  await client.waitReady;
+  const client = new PGlite(dir, { startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS] });
+  try {
+    await client.waitReady;
+  } catch (error) {
+    unlock();
+    throw error;
+  }
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(client), log: options.log ?? [] });
   const runner: SqlRunner = {
     exec: async (sql) => {
@@ -92,7 +108,7 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
     close: async () => {
       await prisma.$disconnect();
       await client.close();
-      await unlock();
+      unlock();
     },
   };
 }

@@ -1,6 +1,7 @@
 import { createServer } from "node:http";
 import { createApp } from "./app";
 import { ConfigError, loadConfig } from "./config";
+import { drainServer } from "./http/drain";
 import { createNodeHandler } from "./http/node-handler";
 import { createLogger } from "./logger";
 import { openAdminChannel } from "./platform/admin-channel";
@@ -46,24 +47,31 @@ server.on("error", (error) => {
   process.exit(1);
 });
 
+// SIGTERM: stop accepting, let requests in flight finish (at most DRAIN_MS, then
+// their connections are cut), stop the webhook worker (a send under way gets the
+// same time, then goes back to the queue), write the usage collected so far, close
+// the database. A shutdown that has not finished by FORCE_MS exits with code 1.
+const DRAIN_MS = 7_000;
+const FORCE_MS = 10_000;
 let stopping = false;
 async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
   logger.info({ signal }, "shutting down: finishing in-flight requests");
   const force = setTimeout(() => {
-    logger.error("in-flight requests did not finish within 10 s; exiting");
+    logger.error(`shutdown did not finish within ${FORCE_MS / 1000} s; exiting`);
     process.exit(1);
-  }, 10_000);
+  }, FORCE_MS);
   force.unref();
-  // Stop accepting; idle keep-alive sockets would otherwise hold close() open.
-  server.close(async () => {
-    await adminChannel?.close();
-    await app.close();
-    logger.info("stopped");
-    process.exit(0);
-  });
-  server.closeIdleConnections();
+  const deliveries = app.webhooks.stop(DRAIN_MS);
+  if (!(await drainServer(server, DRAIN_MS))) {
+    logger.warn(`requests still open after ${DRAIN_MS / 1000} s were cut off`);
+  }
+  await deliveries;
+  await adminChannel?.close();
+  await app.close();
+  logger.info("stopped");
+  process.exit(0);
 }
 
 process.on("SIGTERM", () => void shutdown("SIGTERM"));

@@ -54,17 +54,25 @@ interface DeployedEntry {
 }
 
 export class KeyCache {
-  private readonly keys = new LRUCache<string, ApiKey>({ max: 200_000, ttl: 10 * 60_000 });
+  // A cached key costs about 2.3 KB of heap (measured in bench/README.md): the
+  // default 20,000 is ~50 MB; keys beyond it are read from the database again.
+  private readonly keys: LRUCache<string, ApiKey>;
   private readonly unknown = new LRUCache<string, true>({ max: 50_000, ttl: 30_000 });
   private readonly workspaces = new LRUCache<string, WorkspaceState>({ max: 50_000, ttl: 10 * 60_000 });
   private readonly platformKeys = new LRUCache<string, PlatformKey>({ max: 10_000, ttl: 10 * 60_000 });
   private readonly services = new LRUCache<string, InactiveServices>({ max: 50_000, ttl: 10 * 60_000 });
-  private readonly deployed = new LRUCache<string, DeployedEntry>({ max: 200_000, ttl: 10 * 60_000 });
+  private readonly deployed: LRUCache<string, DeployedEntry>;
   private epoch = 0;
   private readonly followers: CacheFollower[] = [];
   readonly stats: CacheStats = { hits: 0, misses: 0, negativeHits: 0, dbLookups: 0 };
 
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    size = 20_000,
+  ) {
+    this.keys = new LRUCache({ max: size, ttl: 10 * 60_000 });
+    this.deployed = new LRUCache({ max: size, ttl: 10 * 60_000 });
+  }
 
   follow(follower: CacheFollower): void {
     this.followers.push(follower);

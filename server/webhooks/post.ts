@@ -14,22 +14,27 @@ export interface PostResult {
   /** The first MAX_RESPONSE_BYTES of the answer, or why there was none. */
   body: string;
   latencyMs: number;
+  /** Cut off by the caller's signal (the worker stopping): no verdict on the receiver. */
+  aborted?: true;
 }
 
 export function postWebhook(
   url: string,
   body: string,
   headers: Record<string, string>,
-  options: { timeoutMs: number; allowPrivate: boolean },
+  options: { timeoutMs: number; allowPrivate: boolean; signal?: AbortSignal },
 ): Promise<PostResult> {
   const target = new URL(url);
   const client = target.protocol === "https:" ? https : http;
   const started = performance.now();
   return new Promise((resolve) => {
     let timedOut = false;
+    let aborted = false;
     const finish = (statusCode: number | null, text: string) => {
       clearTimeout(timer);
+      options.signal?.removeEventListener("abort", abort);
       const latencyMs = Math.round(performance.now() - started);
+      if (aborted) return resolve({ statusCode: null, body: "stopped", latencyMs, aborted: true });
       // An answer cut off by the timeout is no answer, whatever status it began with.
       resolve(timedOut ? { statusCode: null, body: timeoutMessage, latencyMs } : { statusCode, body: text, latencyMs });
     };
@@ -72,6 +77,12 @@ export function postWebhook(
       timedOut = true;
       request.destroy(new Error(timeoutMessage));
     }, options.timeoutMs);
+    const abort = () => {
+      aborted = true;
+      request.destroy(new Error("stopped"));
+    };
+    if (options.signal?.aborted) abort();
+    else options.signal?.addEventListener("abort", abort, { once: true });
     request.on("error", (error) => finish(null, error.message.slice(0, MAX_RESPONSE_BYTES)));
     request.end(body);
   });

@@ -37,6 +37,8 @@ export interface WorkerDeps {
 export class WebhookWorker {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<number> = Promise.resolve(0);
+  /** Cuts off the sends under way when stop's grace runs out. */
+  private readonly stopping = new AbortController();
 
   constructor(private readonly deps: WorkerDeps) {}
 
@@ -45,10 +47,20 @@ export class WebhookWorker {
     this.timer.unref();
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Claims no more. Sends under way may finish within graceMs; then they are cut
+   * off and handed back (due at once, no attempt recorded), so whoever runs next
+   * sends them without waiting for their lease to end.
+   */
+  async stop(graceMs = 5_000): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await this.running;
+    const cutoff = setTimeout(() => this.stopping.abort(), graceMs);
+    try {
+      await this.running;
+    } finally {
+      clearTimeout(cutoff);
+    }
   }
 
   /** One pass over due deliveries, after any pass already under way. Returns how many it sent. */
@@ -108,8 +120,13 @@ export class WebhookWorker {
           {
             timeoutMs: this.deps.timeoutMs,
             allowPrivate: policy.allowPrivate,
+            signal: this.stopping.signal,
           },
         );
+    if ("aborted" in result && result.aborted) {
+      await db.webhookDelivery.updateMany({ where: { id, status: "PENDING" }, data: { nextAttemptAt: clock() } });
+      return;
+    }
     await this.record(delivery, endpoint, result, clock());
   }
 

@@ -36,6 +36,7 @@ describe("loadConfig", () => {
       webhooks: { allowPrivate: false, intervalMs: 1000, timeoutMs: 10_000, expiryIntervalMs: 60_000 },
       logLevel: "info",
       production: false,
+      keyCacheSize: 20_000,
     });
   });
 
@@ -60,6 +61,7 @@ describe("loadConfig", () => {
       KEYWARD_WEBHOOK_INTERVAL_MS: "250",
       KEYWARD_WEBHOOK_TIMEOUT_MS: "5000",
       KEYWARD_EXPIRY_INTERVAL_MS: "30000",
+      KEYWARD_KEY_CACHE_SIZE: "5000",
       LOG_LEVEL: "warn",
       NODE_ENV: "production",
     });
@@ -81,6 +83,7 @@ describe("loadConfig", () => {
       webhooks: { allowPrivate: true, intervalMs: 250, timeoutMs: 5000, expiryIntervalMs: 30_000 },
       logLevel: "warn",
       production: true,
+      keyCacheSize: 5000,
     });
   });
 
@@ -117,6 +120,8 @@ describe("loadConfig", () => {
     ["KEYWARD_WEBHOOK_TIMEOUT_MS", "600000"],
     ["KEYWARD_EXPIRY_INTERVAL_MS", "10"],
     ["KEYWARD_EXPIRY_INTERVAL_MS", "hourly"],
+    ["KEYWARD_KEY_CACHE_SIZE", "10"],
+    ["KEYWARD_KEY_CACHE_SIZE", "many"],
     ["DATABASE_URL", "mysql://x"],
     ["DATABASE_URL", "not a url"],
     ["REDIS_URL", "http://x"],
