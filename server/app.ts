@@ -12,6 +12,8 @@ import { connectRedis, RateLimits } from "./keys/ratelimit";
 import { createSecretBox, loadMasterKey } from "./keys/secret-box";
 import { UsageRecorder } from "./keys/usage";
 import { migrate } from "./migrations";
+import { createMetrics, type Metrics } from "./observability/metrics";
+import { startTracing, type Tracing } from "./observability/tracing";
 import { WebhookWorker } from "./webhooks/worker";
 import { createKeywardYoga, type KeywardYoga } from "./yoga";
 
@@ -28,6 +30,8 @@ export interface App {
   keys: KeyServices;
   /** Sends due webhook deliveries (started here; stopped by close). */
   webhooks: WebhookWorker;
+  /** This app's metrics (KEYWARD_METRICS=on), or null. */
+  metrics: Metrics | null;
   close(): Promise<void>;
 }
 
@@ -39,8 +43,10 @@ export async function createApp(options: {
   database?: Database;
 }): Promise<App> {
   const { config, logger } = options;
+  // Query events feed the query-latency histogram; they cost nothing when metrics are off.
+  const log = config.metrics.enabled ? [{ emit: "event" as const, level: "query" as const }] : [];
   const database =
-    options.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
+    options.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, log }));
   const { applied } = await migrate(database);
   if (applied.length) logger.info({ applied }, "applied migrations");
   const cache = new KeyCache(database.prisma);
@@ -77,8 +83,13 @@ export async function createApp(options: {
     intervalMs: config.webhooks.intervalMs,
   });
   webhooks.start();
+  // One registry per app, so apps in one process (tests) never share series.
+  const metrics = config.metrics.enabled ? await createMetrics({ keys, database, webhooks }) : null;
+  const tracing: Tracing | null = config.traces.endpoint
+    ? await startTracing({ endpoint: config.traces.endpoint, serviceName: config.traces.serviceName })
+    : null;
   const yoga = createKeywardYoga(deps);
-  const edge = createEdge({ ...deps, ping: database.ping });
+  const edge = createEdge({ ...deps, ping: database.ping, metrics, tracing });
   return {
     edge,
     fetch: createFetchHandler(deps, edge, yoga),
@@ -87,6 +98,7 @@ export async function createApp(options: {
     database,
     keys,
     webhooks,
+    metrics,
     close: async () => {
       // A delivery cut short here is sent again once its lease ends (server/webhooks/worker.ts).
       await webhooks.stop();
@@ -95,6 +107,10 @@ export async function createApp(options: {
       await bus.close();
       redis?.disconnect();
       await database.close();
+      // Spans still buffered are sent before the process goes.
+      await tracing
+        ?.shutdown()
+        .catch((error: unknown) => logger.warn({ err: error }, "could not send the last traces"));
     },
   };
 }
