@@ -32,6 +32,8 @@ export interface App {
   webhooks: WebhookWorker;
   /** This app's metrics (KEYWARD_METRICS=on), or null. */
   metrics: Metrics | null;
+  /** This app's trace exporter (OTEL_EXPORTER_OTLP_ENDPOINT set), or null; close shuts it down. */
+  tracing: Tracing | null;
   close(): Promise<void>;
 }
 
@@ -99,6 +101,7 @@ export async function createApp(options: {
     keys,
     webhooks,
     metrics,
+    tracing,
     close: async () => {
       // A delivery cut short here is sent again once its lease ends (server/webhooks/worker.ts).
       await webhooks.stop();
