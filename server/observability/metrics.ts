@@ -159,7 +159,14 @@ export async function createMetrics(sources: MetricSources): Promise<Metrics> {
       help: "Webhook deliveries waiting to be sent (due now or retrying later).",
       type: "gauge",
     },
-    async () => [{ labels: {}, value: await database.prisma.webhookDelivery.count({ where: { status: "PENDING" } }) }],
+    async () => {
+      try {
+        return [{ labels: {}, value: await database.prisma.webhookDelivery.count({ where: { status: "PENDING" } }) }];
+      } catch {
+        // The database is down: the scrape still answers (/readyz reports the outage).
+        return [];
+      }
+    },
   );
   registerCollected(
     registry,
