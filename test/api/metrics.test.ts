@@ -180,6 +180,10 @@ describe("what /metrics says", () => {
     expect(samples.has('keyward_webhook_attempts_total{result="failed"}')).toBe(true);
     expect(samples.get("process_cpu_user_seconds_total")).toBeGreaterThan(0);
     expect(samples.get("nodejs_heap_size_used_bytes")).toBeGreaterThan(0);
+    // The pool's counts exist on PostgreSQL only (the embedded database is one in-process connection).
+    const pool = sampleValue(samples, "keyward_db_pool_connections", { state: "total" });
+    if (app.database.database.kind === "postgres") expect(pool).toBeGreaterThan(0);
+    else expect(samples.has('keyward_db_pool_connections{state="total"}')).toBe(false);
   });
 
   it("never shows a key, a token or a client-chosen name, even after they were used", async () => {
