@@ -13,6 +13,8 @@ import { createSecretBox, loadMasterKey } from "./keys/secret-box";
 import { UsageRecorder } from "./keys/usage";
 import { migrate } from "./migrations";
 import { ExpiryAlerts } from "./webhooks/expiry";
+import { createMetrics, type Metrics } from "./observability/metrics";
+import { startTracing, type Tracing } from "./observability/tracing";
 import { WebhookWorker } from "./webhooks/worker";
 import { createKeywardYoga, type KeywardYoga } from "./yoga";
 
@@ -31,6 +33,10 @@ export interface App {
   webhooks: WebhookWorker;
   /** Enqueues key.expiring/key.expired alerts (started here; stopped by close). */
   expiry: ExpiryAlerts;
+  /** This app's metrics (KEYWARD_METRICS=on), or null. */
+  metrics: Metrics | null;
+  /** This app's trace exporter (OTEL_EXPORTER_OTLP_ENDPOINT set), or null; close shuts it down. */
+  tracing: Tracing | null;
   close(): Promise<void>;
 }
 
@@ -42,8 +48,10 @@ export async function createApp(options: {
   database?: Database;
 }): Promise<App> {
   const { config, logger } = options;
+  // Query events feed the query-latency histogram; they cost nothing when metrics are off.
+  const log = config.metrics.enabled ? [{ emit: "event" as const, level: "query" as const }] : [];
   const database =
-    options.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
+    options.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, log }));
   const { applied } = await migrate(database);
   if (applied.length) logger.info({ applied }, "applied migrations");
   const cache = new KeyCache(database.prisma, config.keyCacheSize);
@@ -87,8 +95,13 @@ export async function createApp(options: {
     intervalMs: config.webhooks.expiryIntervalMs,
   });
   expiry.start();
+  // One registry per app, so apps in one process (tests) never share series.
+  const metrics = config.metrics.enabled ? await createMetrics({ keys, database, webhooks }) : null;
+  const tracing: Tracing | null = config.traces.endpoint
+    ? await startTracing({ endpoint: config.traces.endpoint, serviceName: config.traces.serviceName })
+    : null;
   const yoga = createKeywardYoga(deps);
-  const edge = createEdge({ ...deps, ping: database.ping });
+  const edge = createEdge({ ...deps, ping: database.ping, metrics, tracing });
   return {
     edge,
     fetch: createFetchHandler(deps, edge, yoga),
@@ -98,6 +111,8 @@ export async function createApp(options: {
     keys,
     webhooks,
     expiry,
+    metrics,
+    tracing,
     close: async () => {
       await expiry.stop();
       // A send still under way after the grace is cut off and handed back (server/webhooks/worker.ts).
@@ -107,6 +122,10 @@ export async function createApp(options: {
       await bus.close();
       redis?.disconnect();
       await database.close();
+      // Spans still buffered are sent before the process goes.
+      await tracing
+        ?.shutdown()
+        .catch((error: unknown) => logger.warn({ err: error }, "could not send the last traces"));
     },
   };
 }

@@ -115,6 +115,17 @@ const schema = z.object({
     .min(100, "must be at least 100")
     .max(10_000_000, "must be at most 10000000")
     .default(20_000),
+  KEYWARD_METRICS: z.enum(["on", "off"], { message: "must be on or off" }).default("off"),
+  // A scraper's shared secret: long enough that guessing it over the network is hopeless.
+  KEYWARD_METRICS_TOKEN: z
+    .string()
+    .regex(/^[\x21-\x7e]{16,512}$/, "must be 16 to 512 printable characters without spaces")
+    .optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z
+    .url({ message: "must be an absolute URL such as http://collector:4318" })
+    .refine((value) => /^https?:$/.test(new URL(value).protocol), "must be an http:// or https:// URL")
+    .optional(),
+  OTEL_SERVICE_NAME: z.string().min(1, "must not be empty").default("keyward"),
   LOG_LEVEL: z
     .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
       message: "must be one of fatal, error, warn, info, debug, trace, silent",
@@ -147,6 +158,10 @@ export interface Config {
   production: boolean;
   /** How many keys (and as many deployed keys) each instance keeps in memory for verification. */
   keyCacheSize: number;
+  /** GET /metrics (Prometheus text): served only when enabled; the token, when set, is required as a Bearer. */
+  metrics: { enabled: boolean; token: string | undefined };
+  /** OpenTelemetry traces: exported over OTLP/HTTP when an endpoint is set, nothing loaded otherwise. */
+  traces: { endpoint: string | undefined; serviceName: string };
   webhooks: {
     /** Let webhook URLs reach loopback and private networks (tests, closed networks). */
     allowPrivate: boolean;
@@ -172,7 +187,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const name = String(issue?.path[0] ?? "environment");
     const got = env[name];
     // Secrets are never echoed; a list's message already quotes the entry at fault.
-    const shown = ["KEYWARD_MASTER_KEY", "DATABASE_URL", "REDIS_URL", "KEYWARD_CORS_ORIGINS"].includes(name)
+    const shown = [
+      "KEYWARD_MASTER_KEY",
+      "DATABASE_URL",
+      "REDIS_URL",
+      "KEYWARD_CORS_ORIGINS",
+      "KEYWARD_METRICS_TOKEN",
+      "OTEL_EXPORTER_OTLP_ENDPOINT",
+    ].includes(name)
       ? ""
       : ` (got ${JSON.stringify(got)})`;
     throw new ConfigError(`invalid configuration: ${name} ${issue?.message ?? "is invalid"}${shown}`);
@@ -196,6 +218,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: c.LOG_LEVEL,
     production: c.NODE_ENV === "production",
     keyCacheSize: c.KEYWARD_KEY_CACHE_SIZE,
+    metrics: { enabled: c.KEYWARD_METRICS === "on", token: c.KEYWARD_METRICS_TOKEN },
+    traces: { endpoint: c.OTEL_EXPORTER_OTLP_ENDPOINT?.replace(/\/+$/, ""), serviceName: c.OTEL_SERVICE_NAME },
     webhooks: {
       allowPrivate: c.KEYWARD_WEBHOOK_ALLOW_PRIVATE === "true",
       intervalMs: c.KEYWARD_WEBHOOK_INTERVAL_MS,

@@ -28,6 +28,8 @@ export interface Database {
   withMigrationLock<T>(fn: (sql: SqlRunner) => Promise<T>): Promise<T>;
   ping(): Promise<boolean>;
   close(): Promise<void>;
+  /** The connection pool's counts (PostgreSQL only; the embedded database is one in-process connection). */
+  pool?: { totalCount: number; idleCount: number; waitingCount: number };
 }
 
 export interface DatabaseOptions {
@@ -124,6 +126,7 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
   return {
     kind: "postgres",
     prisma,
+    pool,
     withMigrationLock: async (fn) => {
       const client = await pool.connect();
       const base = {

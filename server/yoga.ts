@@ -1,5 +1,5 @@
 import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
-import { NoSchemaIntrospectionCustomRule } from "graphql";
+import { getOperationAST, NoSchemaIntrospectionCustomRule } from "graphql";
 import { createYoga, type Plugin, type YogaServerInstance } from "graphql-yoga";
 import { type AppDeps, buildContext, type Context } from "./context";
 import { graphiqlOptions, renderOfflineGraphiQL } from "./graphiql";
@@ -24,6 +24,16 @@ function useRequestId(): Plugin<Record<string, unknown>, ServerContext> {
     },
     onResponse({ request, response }) {
       response.headers.set("x-request-id", requestMeta(request).id);
+    },
+  };
+}
+
+/** The operation's name on the request, for its trace span (the edge's runner notes its own). */
+function useOperationName(): Plugin<Record<string, unknown>, ServerContext, Context> {
+  return {
+    onExecute({ args }) {
+      const name = getOperationAST(args.document, args.operationName ?? undefined)?.name?.value;
+      if (name) (args.contextValue as Context).meta.operation = name;
     },
   };
 }
@@ -63,6 +73,7 @@ export function createKeywardYoga(deps: AppDeps): KeywardYoga {
     },
     plugins: [
       useRequestId(),
+      useOperationName(),
       useStrictJsonBody(),
       // Only application/json reaches here as a POST (useStrictJsonBody), and a browser
       // preflights that; a GET must carry a header a page cannot add without one.

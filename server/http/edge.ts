@@ -1,10 +1,13 @@
 import type { AppDeps } from "../context";
 import { renderErrorDocs } from "../docs";
 import { docPath } from "../errors";
+import type { Metrics } from "../observability/metrics";
+import type { Tracing } from "../observability/tracing";
 import { type BodyRefusal, declaredTooLarge, parseJsonBody, refusalAnswer, refuseMediaType, tooLarge } from "./body";
 import { corsHeaders } from "./cors";
 import type { EdgeAnswer, EdgeRequest } from "./exchange";
 import { createGraphQLRunner } from "./graphql-runner";
+import { metricsRoute } from "./metrics-route";
 import type { RequestMeta } from "./request-meta";
 import { createRestRoutes } from "./rest/routes";
 
@@ -14,19 +17,31 @@ import { createRestRoutes } from "./rest/routes";
 // plain-HTTP verify routes, and POST /graphql (media type, size while streaming,
 // strict JSON, then the document runner). It returns null for what Yoga serves:
 // GET /graphql and GraphiQL, CORS preflights, and documents the runner leaves to it.
-// Request id, base URL and the access log are decided here too, once.
+// Request id, base URL, the access log, metrics and the trace span are decided here
+// too, once: handle() starts every request and log() ends it, whoever answered.
 
 export type AccessLogMode = "all" | "errors" | "off";
 
 /** Where `/` sends a browser. */
 export const DASHBOARD_PATH = "/dashboard";
 
-export function createEdge(deps: AppDeps & { ping: () => Promise<boolean> }) {
+export interface EdgeDeps extends AppDeps {
+  ping: () => Promise<boolean>;
+  /** Present when KEYWARD_METRICS=on: counts every request and serves /metrics. */
+  metrics?: Metrics | null;
+  /** Present when OTEL_EXPORTER_OTLP_ENDPOINT is set: one span per request. */
+  tracing?: Tracing | null;
+}
+
+export function createEdge(deps: EdgeDeps) {
   const docs = renderErrorDocs();
   const rest = createRestRoutes(deps);
   const graphql = createGraphQLRunner(deps);
   const cors = corsHeaders(deps.config.corsOrigins);
   const mode: AccessLogMode = deps.config.accessLog;
+  const metrics = deps.metrics ?? null;
+  const tracing = deps.tracing ?? null;
+  const scrape = metrics && metricsRoute(metrics, deps.config.metrics.token);
 
   const json = (request: EdgeRequest, status: number, body: unknown): EdgeAnswer => ({
     status,
@@ -69,6 +84,10 @@ export function createEdge(deps: AppDeps & { ping: () => Promise<boolean> }) {
         const up = await deps.ping();
         return json(request, up ? 200 : 503, { status: up ? "ready" : "unavailable", database: up ? "up" : "down" });
       }
+      case "/metrics":
+        // Off, it is an unknown path like any other.
+        if (scrape && reads) return scrape(request);
+        break;
       case "/docs/errors":
         return reads
           ? {
@@ -88,13 +107,23 @@ export function createEdge(deps: AppDeps & { ping: () => Promise<boolean> }) {
   return {
     /** The answer, or null when Yoga serves the request. */
     async handle(request: EdgeRequest): Promise<EdgeAnswer | null> {
+      tracing?.start(request.meta, request.method, request.path);
       const answer = await route(request);
-      const allowed = answer && cors(request.headers.get("origin"));
+      if (!answer) {
+        request.meta.viaYoga = true;
+        return null;
+      }
+      const allowed = cors(request.headers.get("origin"));
       if (allowed) Object.assign(answer.headers, allowed);
       return answer;
     },
-    /** One line per request, whoever answered it (KEYWARD_ACCESS_LOG: all, errors or off). */
+    /**
+     * The end of every request, whoever answered it: metrics, the trace span, and one
+     * access-log line (KEYWARD_ACCESS_LOG: all, errors or off).
+     */
     log(request: { meta: RequestMeta; method: string; path: string }, status: number): void {
+      metrics?.requestDone(request.meta, request.path, status);
+      tracing?.end(request.meta, status);
       if (mode === "off" || (mode === "errors" && status < 400)) return;
       const ms = Math.round((performance.now() - request.meta.startedAt) * 10) / 10;
       deps.logger.info(

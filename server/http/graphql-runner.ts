@@ -130,6 +130,7 @@ export function createGraphQLRunner(deps: AppDeps) {
     if (!operation || operation.operation === "subscription") return YOGA;
     const inputs = (variables ?? {}) as Record<string, unknown>;
     const name = operation.name?.value ?? null;
+    if (name) request.meta.operation = name;
     let measured = prepared.costs.get(name ?? "");
     // Nobody is charged for a request whose variables do not coerce: Yoga refuses it.
     // Coerced here first, unless the document is known to charge nothing (the

@@ -19,6 +19,14 @@ export interface RequestMeta {
   ip: string | null;
   /** Set when a rate limit was consulted; becomes X-RateLimit-* headers. */
   rateLimit?: RateDecision;
+  /** Outcome codes of the verifications this request made, for metrics (set where each path verifies). */
+  verified?: string[];
+  /** Set when the edge left the request to Yoga (metrics and traces tell the two GraphQL paths apart). */
+  viaYoga?: boolean;
+  /** The GraphQL operation's name, when a runner knew it (traces only: clients choose it). */
+  operation?: string;
+  /** The request's trace span, while tracing is on (server/observability/tracing.ts). */
+  span?: unknown;
 }
 
 const metas = new WeakMap<Request, RequestMeta>();

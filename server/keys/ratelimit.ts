@@ -37,6 +37,8 @@ function decide(limit: Limit, res: RateLimiterRes, allowed: boolean): RateDecisi
 
 export class RateLimits {
   private readonly limiters = new Map<string, Limiter>();
+  /** Refusals so far by limit kind (its prefix), read by the metrics when scraped. */
+  readonly rejections = new Map<string, number>();
 
   constructor(private readonly redis: Redis | null) {}
 
@@ -69,6 +71,7 @@ export class RateLimits {
     } catch (outcome) {
       if (!(outcome instanceof RateLimiterRes)) throw outcome;
       await limiter.reward(subject, points);
+      this.rejections.set(prefix, (this.rejections.get(prefix) ?? 0) + 1);
       return decide(limit, outcome, false);
     }
   }

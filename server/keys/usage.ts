@@ -24,6 +24,11 @@ class Ledger {
     this.counts.set(id, (this.counts.get(id) ?? 0) + by);
   }
 
+  /** Entries waiting for the next write. */
+  get pending(): number {
+    return this.lastUsed.size + this.counts.size;
+  }
+
   take(): Taken {
     const taken: Taken = { used: [...this.lastUsed], counts: [...this.counts] };
     this.lastUsed = new Map();
@@ -55,11 +60,23 @@ function columns(batch: [string, number][], labelParts: number) {
   return out;
 }
 
+/** One write of collected usage, as the metrics see it. */
+export interface FlushReport {
+  /** Rows handed to the database (lastUsedAt values and counts, both kinds of key). */
+  rows: number;
+  seconds: number;
+  ok: boolean;
+}
+
 export class UsageRecorder {
   private readonly keys = new Ledger();
   private readonly platform = new Ledger();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<number> = Promise.resolve(0);
+  /** When a write last succeeded (ms since the epoch); the start until then, so a stuck flush shows as lag. */
+  lastFlushedAt = Date.now();
+  /** Told of every write (the metrics' batch sizes and durations). */
+  onFlush: ((report: FlushReport) => void) | undefined;
 
   constructor(
     private readonly db: Db,
@@ -87,6 +104,11 @@ export class UsageRecorder {
     this.platform.count(keyId, `${operation}|${outcome}`, at, 1);
   }
 
+  /** Entries collected and not yet written. */
+  get pending(): number {
+    return this.keys.pending + this.platform.pending;
+  }
+
   /** Writes everything collected so far; returns how many keys' lastUsedAt it wrote. */
   flush(): Promise<number> {
     this.flushing = this.flushing.then(
@@ -103,8 +125,14 @@ export class UsageRecorder {
   }
 
   private async write(): Promise<number> {
+    const started = performance.now();
     const keys = this.keys.take();
     const platform = this.platform.take();
+    const rows = keys.used.length + keys.counts.length + platform.used.length + platform.counts.length;
+    const report = (ok: boolean) => {
+      if (ok) this.lastFlushedAt = Date.now();
+      if (rows || !ok) this.onFlush?.({ rows, seconds: (performance.now() - started) / 1000, ok });
+    };
     // In order; a failed step gives back its own batch and every later one, not
     // those already written (counts must not be added twice).
     const steps: [number, () => Promise<unknown>, () => void][] = [
@@ -127,9 +155,11 @@ export class UsageRecorder {
         await write();
       } catch (error) {
         for (const [, , restore] of steps.slice(i)) restore();
+        report(false);
         throw error;
       }
     }
+    report(true);
     return keys.used.length + platform.used.length;
   }
 

@@ -2,6 +2,7 @@ import { verifiableBy } from "../auth/access";
 import { builder } from "../builder";
 import { errorCodes } from "../errors";
 import { type VerifyResultView, verifyKey, verifyRequest, verifyResultView } from "../keys/verify";
+import { noteVerification } from "../observability/note";
 import { ApiKeyTypeEnum, EnvironmentEnum } from "./apikey-types";
 import { ApiKeyRef } from "./refs";
 import { unwrap } from "./result";
@@ -90,6 +91,8 @@ builder.mutationField("verifyApiKey", (t) =>
         verifiableBy(ctx),
         request,
       );
+      // Counted by path and outcome in the metrics (server/observability/metrics.ts).
+      noteVerification(ctx.meta, outcome.code);
       // Every verification made with a platform key is a use of it, counted by outcome.
       if (ctx.principal.kind === "platform") {
         ctx.keys.usage.usePlatformKey(ctx.principal.key.id, "verify", outcome.code, ctx.now);

@@ -34,11 +34,20 @@ export interface WorkerDeps {
   intervalMs: number;
 }
 
+/** Attempts so far by result, read by the metrics when scraped. */
+export interface DeliveryStats {
+  succeeded: number;
+  failed: number;
+  /** Deliveries given up after their last attempt. */
+  abandoned: number;
+}
+
 export class WebhookWorker {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<number> = Promise.resolve(0);
   /** Cuts off the sends under way when stop's grace runs out. */
   private readonly stopping = new AbortController();
+  readonly stats: DeliveryStats = { succeeded: 0, failed: 0, abandoned: 0 };
 
   constructor(private readonly deps: WorkerDeps) {}
 
@@ -139,6 +148,9 @@ export class WebhookWorker {
     const attemptCount = delivery.attemptCount + 1;
     const succeeded = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
     const status = succeeded ? "SUCCEEDED" : attemptCount >= MAX_ATTEMPTS ? "FAILED" : "PENDING";
+    if (succeeded) this.stats.succeeded++;
+    else this.stats.failed++;
+    if (status === "FAILED") this.stats.abandoned++;
     await this.deps.db.$transaction([
       this.deps.db.webhookAttempt.create({
         data: {

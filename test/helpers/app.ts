@@ -112,6 +112,8 @@ export async function startTestApp(env: Record<string, string> = {}, options: Te
       await app.webhooks.stop();
       await app.keys.usage.stop();
       await app.keys.bus.close();
+      // Spans still buffered reach the collector (test/api/traces.test.ts).
+      await app.tracing?.shutdown();
       await database.drop();
     },
   };

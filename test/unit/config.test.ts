@@ -37,6 +37,8 @@ describe("loadConfig", () => {
       logLevel: "info",
       production: false,
       keyCacheSize: 20_000,
+      metrics: { enabled: false, token: undefined },
+      traces: { endpoint: undefined, serviceName: "keyward" },
     });
   });
 
@@ -62,6 +64,10 @@ describe("loadConfig", () => {
       KEYWARD_WEBHOOK_TIMEOUT_MS: "5000",
       KEYWARD_EXPIRY_INTERVAL_MS: "30000",
       KEYWARD_KEY_CACHE_SIZE: "5000",
+      KEYWARD_METRICS: "on",
+      KEYWARD_METRICS_TOKEN: "a-scrape-token-of-24-chars",
+      OTEL_EXPORTER_OTLP_ENDPOINT: "https://collector.example.com:4318",
+      OTEL_SERVICE_NAME: "keyward-eu",
       LOG_LEVEL: "warn",
       NODE_ENV: "production",
     });
@@ -84,6 +90,8 @@ describe("loadConfig", () => {
       logLevel: "warn",
       production: true,
       keyCacheSize: 5000,
+      metrics: { enabled: true, token: "a-scrape-token-of-24-chars" },
+      traces: { endpoint: "https://collector.example.com:4318", serviceName: "keyward-eu" },
     });
   });
 
@@ -191,5 +199,28 @@ describe("loadConfig", () => {
     const error = configError({ KEYWARD_MASTER_KEY: value });
     expect(error.message).toContain("KEYWARD_MASTER_KEY");
     expect(error.message).not.toContain(value);
+  });
+
+  it("reads the metrics and tracing variables", () => {
+    const config = loadConfig({
+      KEYWARD_METRICS: "on",
+      KEYWARD_METRICS_TOKEN: "a-scrape-token-of-24-chars",
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318/",
+      OTEL_SERVICE_NAME: "keyward-eu",
+    });
+    expect(config.metrics).toEqual({ enabled: true, token: "a-scrape-token-of-24-chars" });
+    expect(config.traces).toEqual({ endpoint: "http://collector:4318", serviceName: "keyward-eu" });
+    expect(configError({ KEYWARD_METRICS: "yes" }).message).toContain("KEYWARD_METRICS must be on or off");
+    expect(configError({ OTEL_EXPORTER_OTLP_ENDPOINT: "grpc://collector:4317" }).message).toContain(
+      "OTEL_EXPORTER_OTLP_ENDPOINT",
+    );
+  });
+
+  it("refuses a guessable KEYWARD_METRICS_TOKEN without echoing it", () => {
+    for (const value of ["short-secret", "has a space inside it"]) {
+      const error = configError({ KEYWARD_METRICS_TOKEN: value });
+      expect(error.message).toContain("KEYWARD_METRICS_TOKEN");
+      expect(error.message).not.toContain(value);
+    }
   });
 });

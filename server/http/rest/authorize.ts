@@ -3,6 +3,7 @@ import type { AppDeps, HeaderSource } from "../../context";
 import { catalog, type Failure, fail, ok, type Result } from "../../errors";
 import { effectiveScopes } from "../../keys/scopes";
 import { verifyKey, verifyRequest, verifyResultView } from "../../keys/verify";
+import { noteVerification } from "../../observability/note";
 import { rateLimitHeaders } from "../charge";
 import { JSON_TYPE, type RestAnswer, type RestRequest, refuse } from "./answer";
 
@@ -85,6 +86,7 @@ export async function authorizeRoute(deps: AppDeps, request: RestRequest): Promi
     ANYONE,
     checked.value,
   );
+  noteVerification(request.meta, outcome.code);
   const { code, message, key: apiKey, ratelimit } = outcome;
   if (code === "VALID") {
     if (!apiKey || !ratelimit) throw new Error("a valid verification came without its key and rate limit");

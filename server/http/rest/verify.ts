@@ -3,6 +3,7 @@ import { verifiableBy, verifierCaller } from "../../auth/access";
 import { type AppDeps, buildContext } from "../../context";
 import type { Failure } from "../../errors";
 import { verifyKey, verifyRequest, verifyResultView } from "../../keys/verify";
+import { noteVerification } from "../../observability/note";
 import { MAX_BODY_BYTES } from "../body";
 import { json, type RestAnswer, type RestRequest, refuse } from "./answer";
 
@@ -87,6 +88,7 @@ export async function verifyRoute(deps: AppDeps, request: RestRequest): Promise<
     verifiableBy(ctx),
     checked.value,
   );
+  noteVerification(request.meta, outcome.code);
   if (ctx.principal.kind === "platform") {
     deps.keys.usage.usePlatformKey(ctx.principal.key.id, "verify", outcome.code, ctx.now);
   }
