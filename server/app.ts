@@ -12,9 +12,9 @@ import { connectRedis, RateLimits } from "./keys/ratelimit";
 import { createSecretBox, loadMasterKey } from "./keys/secret-box";
 import { UsageRecorder } from "./keys/usage";
 import { migrate } from "./migrations";
-import { ExpiryAlerts } from "./webhooks/expiry";
 import { createMetrics, type Metrics } from "./observability/metrics";
 import { startTracing, type Tracing } from "./observability/tracing";
+import { ExpiryAlerts } from "./webhooks/expiry";
 import { WebhookWorker } from "./webhooks/worker";
 import { createKeywardYoga, type KeywardYoga } from "./yoga";
 
