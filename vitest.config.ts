@@ -13,8 +13,8 @@ export default defineConfig({
   },
   test: {
     include: ["test/**/*.test.ts"],
-    // Real multi-process tests need PostgreSQL and Redis: `npm run test:cluster`.
-    exclude: ["test/cluster/**", "**/node_modules/**"],
+    // Real multi-process tests need PostgreSQL and Redis: `npm run test:cluster` and `npm run test:faults`.
+    exclude: ["test/cluster/**", "test/faults/**", "**/node_modules/**"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
