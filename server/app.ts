@@ -78,7 +78,10 @@ export async function createApp(options: {
   });
   webhooks.start();
   const yoga = createKeywardYoga(deps);
-  const edge = createEdge({ ...deps, ping: database.ping });
+  const edge = createEdge({
+    ...deps,
+    readiness: async () => ({ database: await database.ping(), invalidations: bus.subscribed() }),
+  });
   return {
     edge,
     fetch: createFetchHandler(deps, edge, yoga),

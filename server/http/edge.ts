@@ -1,6 +1,7 @@
 import type { AppDeps } from "../context";
+import { isDatabaseUnavailable } from "../db-unavailable";
 import { renderErrorDocs } from "../docs";
-import { docPath } from "../errors";
+import { catalog, docPath } from "../errors";
 import { type BodyRefusal, declaredTooLarge, parseJsonBody, refusalAnswer, refuseMediaType, tooLarge } from "./body";
 import { corsHeaders } from "./cors";
 import type { EdgeAnswer, EdgeRequest } from "./exchange";
@@ -18,7 +19,13 @@ import { createRestRoutes } from "./rest/routes";
 
 export type AccessLogMode = "all" | "errors" | "off";
 
-export function createEdge(deps: AppDeps & { ping: () => Promise<boolean> }) {
+/** What /readyz reports: the database answers, and this instance hears other instances' changes. */
+export interface Readiness {
+  database: boolean;
+  invalidations: boolean;
+}
+
+export function createEdge(deps: AppDeps & { readiness: () => Promise<Readiness> }) {
   const docs = renderErrorDocs();
   const rest = createRestRoutes(deps);
   const graphql = createGraphQLRunner(deps);
@@ -57,8 +64,13 @@ export function createEdge(deps: AppDeps & { ping: () => Promise<boolean> }) {
         return reads ? json(request, 200, { status: "ok" }) : null;
       case "/readyz": {
         if (!reads) return null;
-        const up = await deps.ping();
-        return json(request, up ? 200 : 503, { status: up ? "ready" : "unavailable", database: up ? "up" : "down" });
+        const { database, invalidations } = await deps.readiness();
+        const up = database && invalidations;
+        return json(request, up ? 200 : 503, {
+          status: up ? "ready" : "unavailable",
+          database: database ? "up" : "down",
+          invalidations: invalidations ? "subscribed" : "reconnecting",
+        });
       }
       case "/docs/errors":
         return reads
@@ -79,9 +91,16 @@ export function createEdge(deps: AppDeps & { ping: () => Promise<boolean> }) {
   return {
     /** The answer, or null when Yoga serves the request. */
     async handle(request: EdgeRequest): Promise<EdgeAnswer | null> {
-      const answer = await route(request);
+      let answer: EdgeAnswer | null;
+      try {
+        answer = await route(request);
+      } catch (error) {
+        // E.g. the caller's session could not be read: the database's outage, not a bug.
+        if (!isDatabaseUnavailable(error)) throw error;
+        answer = catalogAnswer("database_unavailable", "The database is unavailable; retry shortly.", request);
+      }
       const allowed = answer && cors(request.headers.get("origin"));
-      if (allowed) Object.assign(answer.headers, allowed);
+      if (answer && allowed) Object.assign(answer.headers, allowed);
       return answer;
     },
     /** One line per request, whoever answered it (KEYWARD_ACCESS_LOG: all, errors or off). */
@@ -97,6 +116,17 @@ export function createEdge(deps: AppDeps & { ping: () => Promise<boolean> }) {
 }
 
 export type Edge = ReturnType<typeof createEdge>;
+
+/** A catalog error in the GraphQL error shape, for failures raised before a resolver could answer. */
+function catalogAnswer(code: "database_unavailable", message: string, request: EdgeRequest): EdgeAnswer {
+  const status = catalog[code].status;
+  const extensions = { code, http: { status }, docUrl: request.base + docPath(code), requestId: request.meta.id };
+  return {
+    status,
+    headers: { "content-type": "application/json", "x-request-id": request.meta.id },
+    body: JSON.stringify({ errors: [{ message, extensions }] }),
+  };
+}
 
 /** The answer to a failure nobody expected: masked, with the request id it was logged under. */
 export function unexpectedAnswer(base: string, requestId: string): EdgeAnswer {
