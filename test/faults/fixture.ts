@@ -9,6 +9,8 @@ export const client = (server: ServerProcess, token?: string) => createClient({ 
 
 export interface Owner {
   client: KeywardClient;
+  /** The owner's session token, for a client of another instance. */
+  token: string;
   workspaceId: string;
   createKey(scopes?: string[], name?: string): Promise<{ id: string; secret: string }>;
 }
@@ -25,6 +27,7 @@ export async function signUpOwner(server: ServerProcess, slug: string): Promise<
   const workspaceId = (await owner.createWorkspace({ input: { name: slug, slug } })).createWorkspace.id;
   return {
     client: owner,
+    token: signUp.token,
     workspaceId,
     async createKey(scopes = [], name = "fault key") {
       const { createApiKey } = await owner.createApiKey({
@@ -39,7 +42,9 @@ export { startServer };
 
 /** One answer of POST /v1/keys/verify: the HTTP status and the code (the key's, or the error's). */
 export interface Answer {
+  /** When the request was sent, and how long its answer took (ms). */
   at: number;
+  ms: number;
   status: number;
   code: string;
 }
@@ -53,9 +58,9 @@ export async function verifyRest(server: ServerProcess, verifier: string, key: s
       body: JSON.stringify({ key }),
     });
     const body = (await response.json()) as { code?: string; error?: { code: string } };
-    return { at, status: response.status, code: body.code ?? body.error?.code ?? "?" };
+    return { at, ms: Date.now() - at, status: response.status, code: body.code ?? body.error?.code ?? "?" };
   } catch {
-    return { at, status: 0, code: "no answer" };
+    return { at, ms: Date.now() - at, status: 0, code: "no answer" };
   }
 }
 
@@ -91,4 +96,10 @@ export async function outcome(call: () => Promise<unknown>): Promise<string> {
   } catch (error) {
     return error instanceof KeywardError ? `${error.status} ${error.code}` : `thrown ${String(error)}`;
   }
+}
+
+/** The median and the slowest answer time of these answers, for the figures a test prints. */
+export function latency(answers: readonly Answer[]): string {
+  const sorted = answers.map((a) => a.ms).sort((x, y) => x - y);
+  return `p50 ${sorted[Math.floor(sorted.length / 2)] ?? "-"} ms, max ${sorted.at(-1) ?? "-"} ms`;
 }

@@ -3,6 +3,7 @@ import { type ServerProcess, waitFor } from "../helpers/processes";
 import {
   type Answer,
   client,
+  latency,
   type Owner,
   outcome,
   serverEnv,
@@ -86,7 +87,8 @@ it("PostgreSQL stopped under load: warm keys verify, /readyz is 503, writes are 
   console.log(
     `[faults] postgres outage: stop took ${down - stoppedAt} ms, /readyz 503 within ${notReadyAfter} ms, ` +
       `200 again ${readyAfter} ms after start; ${answers.length} verifications in all; ` +
-      `during the outage ${JSON.stringify(tally(during))}; after ${JSON.stringify(tally(after))}; ` +
+      `during the outage ${JSON.stringify(tally(during))} (${latency(during)}); ` +
+      `after ${JSON.stringify(tally(after))} (${latency(after)}); ` +
       `writes during outage: ${JSON.stringify([...writes, sessionWrite])}`,
   );
   expect(during.length).toBeGreaterThan(20);
