@@ -12,7 +12,11 @@ export interface Owner {
   /** The owner's session token, for a client of another instance. */
   token: string;
   workspaceId: string;
-  createKey(scopes?: string[], name?: string): Promise<{ id: string; secret: string }>;
+  createKey(
+    scopes?: string[],
+    name?: string,
+    rateLimit?: { limit: number; windowSeconds: number },
+  ): Promise<{ id: string; secret: string }>;
 }
 
 export function serverEnv(databaseUrl: string, extra: Record<string, string> = {}): Record<string, string> {
@@ -29,9 +33,9 @@ export async function signUpOwner(server: ServerProcess, slug: string): Promise<
     client: owner,
     token: signUp.token,
     workspaceId,
-    async createKey(scopes = [], name = "fault key") {
+    async createKey(scopes = [], name = "fault key", rateLimit) {
       const { createApiKey } = await owner.createApiKey({
-        input: { workspaceId, name, type: "SECRET", environment: "LIVE", scopes },
+        input: { workspaceId, name, type: "SECRET", environment: "LIVE", scopes, rateLimit },
       });
       return { id: createApiKey.apiKey.id, secret: createApiKey.secret };
     },
