@@ -55,7 +55,7 @@ export async function createApp(options: {
     cache,
     bus,
     limits: new RateLimits(redis),
-    usage: new UsageRecorder(database.prisma),
+    usage: new UsageRecorder(database.prisma, config.usageFlushMs),
     audiences: audienceTokens(audiences),
   };
   keys.usage.start();
