@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { chownSync, mkdtempSync, rmSync } from "node:fs";
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -12,7 +12,18 @@ import { freePort } from "../helpers/processes";
 // cluster belongs to the `postgres` user the Debian package creates.
 
 const run = promisify(execFile);
-const BIN = process.env.KEYWARD_PG_BIN ?? "/usr/lib/postgresql/15/bin";
+
+/** KEYWARD_PG_BIN, or the newest Debian-packaged PostgreSQL's binaries; missing ones fail the test. */
+function binaries(): string {
+  if (process.env.KEYWARD_PG_BIN) return process.env.KEYWARD_PG_BIN;
+  const root = "/usr/lib/postgresql";
+  const versions = existsSync(root)
+    ? readdirSync(root).filter((v) => existsSync(path.join(root, v, "bin/initdb")))
+    : [];
+  const newest = versions.sort((x, y) => Number(y) - Number(x))[0];
+  if (!newest) throw new Error(`no PostgreSQL server binaries under ${root}: install postgresql or set KEYWARD_PG_BIN`);
+  return path.join(root, newest, "bin");
+}
 
 export interface Cluster {
   url: string;
@@ -38,6 +49,7 @@ async function postgresUid(): Promise<number | null> {
 }
 
 export async function startCluster(): Promise<Cluster> {
+  const BIN = binaries();
   const uid = await postgresUid();
   const dir = mkdtempSync(path.join(tmpdir(), "keyward-faults-pg-"));
   if (uid !== null) chownSync(dir, uid, uid);
