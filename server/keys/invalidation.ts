@@ -129,6 +129,7 @@ export async function postgresBus(
     if (reconnecting) cache.trust();
   };
 
+  await connect(false);
   // A connection can stop answering without breaking (a frozen server, a cut
   // network): a heartbeat that does not come back in time counts as a loss.
   const heartbeat = setInterval(() => {
@@ -143,8 +144,6 @@ export async function postgresBus(
       });
   }, timing.heartbeatMs);
   heartbeat.unref();
-
-  await connect(false);
   return {
     invalidate: (message) => apply(cache, message),
     subscribed: () => listener !== undefined,
