@@ -13,9 +13,9 @@ export default defineConfig({
   },
   test: {
     include: ["test/**/*.test.ts"],
-    // Real multi-process tests need PostgreSQL and Redis: `npm run test:cluster`;
+    // Real multi-process tests need PostgreSQL and Redis: `npm run test:cluster` and `npm run test:faults`;
     // tests in Chromium run with `npm run test:browser` (vitest.browser.config.ts).
-    exclude: ["test/cluster/**", "test/browser/**", "**/node_modules/**"],
+    exclude: ["test/cluster/**", "test/faults/**", "test/browser/**", "**/node_modules/**"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",

@@ -66,7 +66,7 @@ export async function createApp(options: {
     cache,
     bus,
     limits: new RateLimits(redis),
-    usage: new UsageRecorder(database.prisma),
+    usage: new UsageRecorder(database.prisma, config.usageFlushMs),
     audiences: audienceTokens(audiences),
   };
   keys.usage.start();
@@ -101,7 +101,12 @@ export async function createApp(options: {
     ? await startTracing({ endpoint: config.traces.endpoint, serviceName: config.traces.serviceName })
     : null;
   const yoga = createKeywardYoga(deps);
-  const edge = createEdge({ ...deps, ping: database.ping, metrics, tracing });
+  const edge = createEdge({
+    ...deps,
+    readiness: async () => ({ database: await database.ping(), invalidations: bus.subscribed() }),
+    metrics,
+    tracing,
+  });
   return {
     edge,
     fetch: createFetchHandler(deps, edge, yoga),

@@ -126,6 +126,12 @@ const schema = z.object({
     .refine((value) => /^https?:$/.test(new URL(value).protocol), "must be an http:// or https:// URL")
     .optional(),
   OTEL_SERVICE_NAME: z.string().min(1, "must not be empty").default("keyward"),
+  KEYWARD_USAGE_FLUSH_MS: z.coerce
+    .number({ message: "must be a number" })
+    .int("must be an integer")
+    .min(100, "must be at least 100")
+    .max(60_000, "must be at most 60000")
+    .default(5_000),
   LOG_LEVEL: z
     .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
       message: "must be one of fatal, error, warn, info, debug, trace, silent",
@@ -154,6 +160,8 @@ export interface Config {
   accessLog: "all" | "errors" | "off";
   /** Where GitHub's secret scanning public keys are read (https:, file: or a local path). */
   githubKeysUrl: string;
+  /** How often collected key usage is written to the database: at most this much is lost to a crash. */
+  usageFlushMs: number;
   logLevel: z.infer<typeof schema>["LOG_LEVEL"];
   production: boolean;
   /** How many keys (and as many deployed keys) each instance keeps in memory for verification. */
@@ -215,6 +223,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     corsOrigins: c.KEYWARD_CORS_ORIGINS ?? [],
     accessLog: c.KEYWARD_ACCESS_LOG,
     githubKeysUrl: c.KEYWARD_GITHUB_KEYS_URL,
+    usageFlushMs: c.KEYWARD_USAGE_FLUSH_MS,
     logLevel: c.LOG_LEVEL,
     production: c.NODE_ENV === "production",
     keyCacheSize: c.KEYWARD_KEY_CACHE_SIZE,

@@ -121,6 +121,12 @@ export const catalog = {
     description:
       "Too many requests. The `X-RateLimit-Limit`, `X-RateLimit-Remaining`, `X-RateLimit-Reset` and `Retry-After` headers say when to retry.",
   },
+  database_unavailable: {
+    status: 503,
+    title: "Database unavailable",
+    description:
+      "The database could not be reached (stopped, restarting, or the connection dropped), so the request could not be carried out. Each write is one transaction: a refused change was made whole or not at all, and not at all unless the connection dropped during the commit itself. Retry shortly; a retried `createApiKey` or `rollApiKey` with the same `Idempotency-Key` is made at most once. Verifications of keys this instance already knows keep answering meanwhile.",
+  },
 } as const satisfies Record<string, { status: number; title: string; description: string }>;
 
 export type ErrorCode = keyof typeof catalog;

@@ -1,5 +1,6 @@
-import { allow, deny, rule, shield } from "graphql-shield";
+import { allow, deny, shield, rule as shieldRule } from "graphql-shield";
 import type { Context } from "../context";
+import { isDatabaseUnavailable } from "../db-unavailable";
 import { apiError } from "../errors";
 import type { User, Workspace } from "../generated/prisma/client";
 import {
@@ -18,6 +19,22 @@ import { requireWebhookDelivery, requireWebhookEndpoint } from "./webhook-access
 
 // The permission tree. Deny is the fallback: a type or field added to the schema
 // answers insufficient_permissions until it is listed here on purpose.
+
+type RuleFunction = Parameters<ReturnType<typeof shieldRule>>[0];
+
+// graphql-shield turns a rule that throws into a denial (insufficient_permissions).
+// A rule that could not read the database was not refused: it says the database is down.
+const rule =
+  (options: Parameters<typeof shieldRule>[0]) =>
+  (check: RuleFunction): ReturnType<ReturnType<typeof shieldRule>> =>
+    shieldRule(options)(async (parent, args, ctx, info) => {
+      try {
+        return await check(parent, args, ctx, info);
+      } catch (error) {
+        if (!isDatabaseUnavailable(error)) throw error;
+        return apiError({ code: "database_unavailable", message: "The database is unavailable; retry shortly." });
+      }
+    });
 
 const signedIn = rule({ cache: "contextual" })((_parent, _args, ctx: Context) => {
   const user = signedInUser(ctx);

@@ -1,6 +1,7 @@
 import type { AppDeps } from "../context";
+import { isDatabaseUnavailable } from "../db-unavailable";
 import { renderErrorDocs } from "../docs";
-import { docPath } from "../errors";
+import { catalog, docPath } from "../errors";
 import type { Metrics } from "../observability/metrics";
 import type { Tracing } from "../observability/tracing";
 import { type BodyRefusal, declaredTooLarge, parseJsonBody, refusalAnswer, refuseMediaType, tooLarge } from "./body";
@@ -25,8 +26,14 @@ export type AccessLogMode = "all" | "errors" | "off";
 /** Where `/` sends a browser. */
 export const DASHBOARD_PATH = "/dashboard";
 
+/** What /readyz reports: the database answers, and this instance hears other instances' changes. */
+export interface Readiness {
+  database: boolean;
+  invalidations: boolean;
+}
+
 export interface EdgeDeps extends AppDeps {
-  ping: () => Promise<boolean>;
+  readiness: () => Promise<Readiness>;
   /** Present when KEYWARD_METRICS=on: counts every request and serves /metrics. */
   metrics?: Metrics | null;
   /** Present when OTEL_EXPORTER_OTLP_ENDPOINT is set: one span per request. */
@@ -81,8 +88,13 @@ export function createEdge(deps: EdgeDeps) {
         return reads ? json(request, 200, { status: "ok" }) : null;
       case "/readyz": {
         if (!reads) return null;
-        const up = await deps.ping();
-        return json(request, up ? 200 : 503, { status: up ? "ready" : "unavailable", database: up ? "up" : "down" });
+        const { database, invalidations } = await deps.readiness();
+        const up = database && invalidations;
+        return json(request, up ? 200 : 503, {
+          status: up ? "ready" : "unavailable",
+          database: database ? "up" : "down",
+          invalidations: invalidations ? "subscribed" : "reconnecting",
+        });
       }
       case "/metrics":
         // Off, it is an unknown path like any other.
@@ -108,7 +120,14 @@ export function createEdge(deps: EdgeDeps) {
     /** The answer, or null when Yoga serves the request. */
     async handle(request: EdgeRequest): Promise<EdgeAnswer | null> {
       tracing?.start(request.meta, request.method, request.path);
-      const answer = await route(request);
+      let answer: EdgeAnswer | null;
+      try {
+        answer = await route(request);
+      } catch (error) {
+        // E.g. the caller's session could not be read: the database's outage, not a bug.
+        if (!isDatabaseUnavailable(error)) throw error;
+        answer = catalogAnswer("database_unavailable", "The database is unavailable; retry shortly.", request);
+      }
       if (!answer) {
         request.meta.viaYoga = true;
         return null;
@@ -135,6 +154,17 @@ export function createEdge(deps: EdgeDeps) {
 }
 
 export type Edge = ReturnType<typeof createEdge>;
+
+/** A catalog error in the GraphQL error shape, for failures raised before a resolver could answer. */
+function catalogAnswer(code: "database_unavailable", message: string, request: EdgeRequest): EdgeAnswer {
+  const status = catalog[code].status;
+  const extensions = { code, http: { status }, docUrl: request.base + docPath(code), requestId: request.meta.id };
+  return {
+    status,
+    headers: { "content-type": "application/json", "x-request-id": request.meta.id },
+    body: JSON.stringify({ errors: [{ message, extensions }] }),
+  };
+}
 
 /** The answer to a failure nobody expected: masked, with the request id it was logged under. */
 export function unexpectedAnswer(base: string, requestId: string): EdgeAnswer {

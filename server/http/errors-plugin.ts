@@ -2,6 +2,7 @@ import { GraphQLError } from "graphql";
 import { type Plugin, useErrorHandler } from "graphql-yoga";
 import type { Logger } from "pino";
 import type { Context } from "../context";
+import { isDatabaseUnavailable } from "../db-unavailable";
 import { catalog, docPath, isErrorCode } from "../errors";
 import { requestMeta } from "./request-meta";
 
@@ -40,7 +41,11 @@ export function normalise(error: GraphQLError, base: string, requestId: string, 
       (typeof status === "number" && status >= 400 && status < 500) ||
       (ext.code === undefined && !error.originalError && error.locations !== undefined);
     if (isClientError) ext.code = "validation_failed";
-    else {
+    else if (isDatabaseUnavailable(error.originalError)) {
+      ext.code = "database_unavailable";
+      ext.requestId = requestId;
+      message = "The database is unavailable; retry shortly.";
+    } else {
       ext.code = "INTERNAL_SERVER_ERROR";
       ext.requestId = requestId;
       ext.http = { status: 500 };
@@ -67,7 +72,8 @@ export function normalise(error: GraphQLError, base: string, requestId: string, 
 export function logUnexpected(log: Logger | undefined, errors: readonly unknown[]): void {
   for (const error of errors) {
     const original = error instanceof GraphQLError ? error.originalError : error;
-    if (original && !(original instanceof GraphQLError)) {
+    // An outage is logged once, by the part that lost the database, not per request.
+    if (original && !(original instanceof GraphQLError) && !isDatabaseUnavailable(original)) {
       log?.error({ err: original, path: error instanceof GraphQLError ? error.path : undefined }, "unexpected error");
     }
   }

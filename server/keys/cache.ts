@@ -1,5 +1,6 @@
 import { LRUCache } from "lru-cache";
 import type { Db } from "../db";
+import { isDatabaseUnavailable } from "../db-unavailable";
 import { DEPLOYED_SELECT, DeployedKey, type DeploymentPointer } from "../deployments/snapshot";
 import type { ApiKey, PlatformKey } from "../generated/prisma/client";
 import { type InactiveServices, NO_INACTIVE_SERVICES } from "./status";
@@ -18,6 +19,12 @@ import { type InactiveServices, NO_INACTIVE_SERVICES } from "./status";
 // Keys as a deployment published them are cached by hash with the deployment
 // they came from: deployments never change, so an entry is right for as long as
 // its workspace's state (which names the latest deployment) says so.
+//
+// While invalidation messages may be missed (the listening connection is down:
+// server/keys/invalidation.ts) the cache is distrusted: nothing is answered from it
+// unread; every lookup reads the database, and only when the database cannot be
+// reached at all does the last thing read answer (nothing can change in a database
+// nobody reaches). Once messages flow again everything held is dropped.
 
 export interface WorkspaceState {
   id: string;
@@ -45,6 +52,8 @@ export interface CacheStats {
   misses: number;
   negativeHits: number;
   dbLookups: number;
+  /** Answers given from a distrusted cache because the database could not be reached. */
+  staleAnswers: number;
 }
 
 interface DeployedEntry {
@@ -63,8 +72,9 @@ export class KeyCache {
   private readonly services = new LRUCache<string, InactiveServices>({ max: 50_000, ttl: 10 * 60_000 });
   private readonly deployed: LRUCache<string, DeployedEntry>;
   private epoch = 0;
+  private trusted = true;
   private readonly followers: CacheFollower[] = [];
-  readonly stats: CacheStats = { hits: 0, misses: 0, negativeHits: 0, dbLookups: 0 };
+  readonly stats: CacheStats = { hits: 0, misses: 0, negativeHits: 0, dbLookups: 0, staleAnswers: 0 };
 
   constructor(
     private readonly db: Db,
@@ -80,19 +90,19 @@ export class KeyCache {
 
   /** The key when this process holds it, without a promise: the warm path's lookup. */
   cachedKey(hash: string): ApiKey | undefined {
-    const cached = this.keys.get(hash);
+    const cached = this.trusted ? this.keys.get(hash) : undefined;
     if (cached) this.stats.hits++;
     return cached;
   }
 
   /** The workspace's state when this process holds it. */
   cachedWorkspace(id: string): WorkspaceState | undefined {
-    return this.workspaces.get(id);
+    return this.trusted ? this.workspaces.get(id) : undefined;
   }
 
   /** The workspace's switched-off services when this process holds them. */
   cachedInactiveServices(workspaceId: string): InactiveServices | undefined {
-    return this.services.get(workspaceId);
+    return this.trusted ? this.services.get(workspaceId) : undefined;
   }
 
   async keyByHash(hash: string): Promise<ApiKey | null> {
@@ -101,7 +111,7 @@ export class KeyCache {
 
   /** The platform key when this process holds it, without a promise. */
   cachedPlatformKey(hash: string): PlatformKey | undefined {
-    const cached = this.platformKeys.get(hash);
+    const cached = this.trusted ? this.platformKeys.get(hash) : undefined;
     if (cached) this.stats.hits++;
     return cached;
   }
@@ -118,18 +128,18 @@ export class KeyCache {
     read: () => Promise<T | null>,
   ): Promise<T | null> {
     const cached = store.get(hash);
-    if (cached) {
+    if (cached && this.trusted) {
       this.stats.hits++;
       return cached;
     }
-    if (this.unknown.get(hash)) {
+    if (this.trusted && this.unknown.get(hash)) {
       this.stats.negativeHits++;
       return null;
     }
     this.stats.misses++;
     const epoch = this.epoch;
     this.stats.dbLookups++;
-    const row = await read();
+    const row = await this.read(read, cached ?? (this.unknown.get(hash) ? null : undefined));
     if (epoch === this.epoch) {
       if (row) store.set(hash, row);
       else this.unknown.set(hash, true);
@@ -139,9 +149,15 @@ export class KeyCache {
 
   async workspace(id: string): Promise<WorkspaceState | null> {
     const cached = this.workspaces.get(id);
-    if (cached) return cached;
+    if (cached && this.trusted) return cached;
     const epoch = this.epoch;
     this.stats.dbLookups++;
+    const state = await this.read(() => this.readWorkspace(id), cached);
+    if (state && epoch === this.epoch) this.workspaces.set(id, state);
+    return state;
+  }
+
+  private async readWorkspace(id: string): Promise<WorkspaceState | null> {
     const row = await this.db.workspace.findUnique({
       where: { id },
       select: {
@@ -155,7 +171,7 @@ export class KeyCache {
     });
     if (!row) return null;
     const latest = row.requireDeploy ? (row.deployments[0] ?? null) : null;
-    const state: WorkspaceState = {
+    return {
       id: row.id,
       slug: row.slug,
       keysEnabled: latest ? latest.keysEnabled : row.keysEnabled,
@@ -163,11 +179,12 @@ export class KeyCache {
       requireDeploy: row.requireDeploy,
       deployment: latest && { id: latest.id, version: latest.version },
     };
-    if (epoch === this.epoch) this.workspaces.set(id, state);
-    return state;
   }
 
-  /** The key as this deployment published it, when this process holds it (undefined: not held). */
+  /**
+   * The key as this deployment published it, when this process holds it (undefined:
+   * not held). Trusted even when the cache is not: a deployment never changes.
+   */
   cachedDeployedKey(deploymentId: string, hash: string): DeployedKey | null | undefined {
     const entry = this.deployed.get(hash);
     return entry && entry.deploymentId === deploymentId ? entry.key : undefined;
@@ -190,18 +207,47 @@ export class KeyCache {
   /** Only the switched-off services are read: most workspaces have none, and unknown means on. */
   async inactiveServices(workspaceId: string): Promise<InactiveServices> {
     const cached = this.services.get(workspaceId);
-    if (cached) return cached;
+    if (cached && this.trusted) return cached;
     const epoch = this.epoch;
     this.stats.dbLookups++;
-    const rows = await this.db.service.findMany({
-      where: { workspaceId, active: false },
-      select: { id: true, slug: true },
-    });
-    const state: InactiveServices = rows.length
-      ? { byId: new Map(rows.map((row) => [row.id, row.slug])), slugs: new Set(rows.map((row) => row.slug)) }
-      : NO_INACTIVE_SERVICES;
+    const state = await this.read(async (): Promise<InactiveServices> => {
+      const rows = await this.db.service.findMany({
+        where: { workspaceId, active: false },
+        select: { id: true, slug: true },
+      });
+      return rows.length
+        ? { byId: new Map(rows.map((row) => [row.id, row.slug])), slugs: new Set(rows.map((row) => row.slug)) }
+        : NO_INACTIVE_SERVICES;
+    }, cached);
     if (epoch === this.epoch) this.services.set(workspaceId, state);
     return state;
+  }
+
+  /**
+   * Reads the database; while distrusted and the database is unreachable, answers
+   * what was held instead (undefined: nothing was held, so the failure stands).
+   */
+  private async read<T>(fetch: () => Promise<T>, held: T | undefined): Promise<T> {
+    try {
+      return await fetch();
+    } catch (error) {
+      if (this.trusted || held === undefined || !isDatabaseUnavailable(error)) throw error;
+      this.stats.staleAnswers++;
+      return held;
+    }
+  }
+
+  /** Invalidation messages may be missed from now on: answer nothing held without reading the database. */
+  distrust(): void {
+    this.trusted = false;
+    // The caches that follow this one cannot answer from stale entries: they forget.
+    for (const follower of this.followers) follower.clear();
+  }
+
+  /** Messages flow again: what was held may have missed some, so it is dropped, and the cache is trusted again. */
+  trust(): void {
+    this.clear();
+    this.trusted = true;
   }
 
   invalidateKeys(hashes: readonly string[]): void {

@@ -1,11 +1,28 @@
 import type { Db } from "../db";
+import { isDatabaseUnavailable } from "../db-unavailable";
+import type { Prisma } from "../generated/prisma/client";
 
 // Usage is recorded off the request path: uses and verification outcomes are
 // collected in memory and written every few seconds and at shutdown, one statement
 // per kind, never one write per request. Workspace keys and platform keys
 // (server/platform/) each have a ledger: lastUsedAt, and counts per hour and label.
+//
+// A flush is one transaction, so counts are written whole or not at all. Counts are
+// added, not set, so a batch must never be written twice: when the connection
+// drops while committing, the batch is held "in doubt" under its transaction id and
+// the next flush asks PostgreSQL (txid_status) whether it committed, restoring the
+// counts only if it did not. A kill loses what was collected since the last flush.
+
+type Tx = Prisma.TransactionClient;
 
 type Taken = { used: [string, Date][]; counts: [string, number][] };
+
+/** Counts whose write may or may not have committed: the connection dropped during it. */
+interface InDoubt {
+  xid: string;
+  keys: Taken["counts"];
+  platform: Taken["counts"];
+}
 
 /** One kind of key's uses since the last write. */
 class Ledger {
@@ -73,6 +90,7 @@ export class UsageRecorder {
   private readonly platform = new Ledger();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<number> = Promise.resolve(0);
+  private inDoubt: InDoubt | null = null;
   /** When a write last succeeded (ms since the epoch); the start until then, so a stuck flush shows as lag. */
   lastFlushedAt = Date.now();
   /** Told of every write (the metrics' batch sizes and durations). */
@@ -125,6 +143,7 @@ export class UsageRecorder {
   }
 
   private async write(): Promise<number> {
+    await this.settle();
     const started = performance.now();
     const keys = this.keys.take();
     const platform = this.platform.take();
@@ -133,42 +152,65 @@ export class UsageRecorder {
       if (ok) this.lastFlushedAt = Date.now();
       if (rows || !ok) this.onFlush?.({ rows, seconds: (performance.now() - started) / 1000, ok });
     };
-    // In order; a failed step gives back its own batch and every later one, not
-    // those already written (counts must not be added twice).
-    const steps: [number, () => Promise<unknown>, () => void][] = [
-      [keys.used.length, () => this.writeLastUsed("api_keys", keys.used), () => this.keys.restoreUsed(keys.used)],
-      [keys.counts.length, () => this.writeKeyCounts(keys.counts), () => this.keys.restoreCounts(keys.counts)],
-      [
-        platform.used.length,
-        () => this.writeLastUsed("platform_keys", platform.used),
-        () => this.platform.restoreUsed(platform.used),
-      ],
-      [
-        platform.counts.length,
-        () => this.writePlatformCounts(platform.counts),
-        () => this.platform.restoreCounts(platform.counts),
-      ],
-    ];
-    for (const [i, [size, write]] of steps.entries()) {
-      if (!size) continue;
-      try {
-        await write();
-      } catch (error) {
-        for (const [, , restore] of steps.slice(i)) restore();
-        report(false);
-        throw error;
+    const restore = () => {
+      this.keys.restoreUsed(keys.used);
+      this.keys.restoreCounts(keys.counts);
+      this.platform.restoreUsed(platform.used);
+      this.platform.restoreCounts(platform.counts);
+    };
+    if (!rows) {
+      report(true);
+      return 0;
+    }
+    let xid: string | undefined;
+    try {
+      await this.db.$transaction(
+        async (tx) => {
+          xid = (await tx.$queryRaw<{ xid: string }[]>`SELECT txid_current()::text AS xid`)[0]?.xid;
+          if (keys.used.length) await this.writeLastUsed(tx, "api_keys", keys.used);
+          if (keys.counts.length) await this.writeKeyCounts(tx, keys.counts);
+          if (platform.used.length) await this.writeLastUsed(tx, "platform_keys", platform.used);
+          if (platform.counts.length) await this.writePlatformCounts(tx, platform.counts);
+        },
+        // Prisma's 5 s default would abort a large batch on a busy database; nothing waits on it.
+        { timeout: 120_000 },
+      );
+    } catch (error) {
+      report(false);
+      if (xid === undefined || !isDatabaseUnavailable(error)) restore();
+      else {
+        // lastUsedAt only ever moves forward, so writing it again is harmless.
+        this.keys.restoreUsed(keys.used);
+        this.platform.restoreUsed(platform.used);
+        this.inDoubt = { xid, keys: keys.counts, platform: platform.counts };
       }
+      throw error;
     }
     report(true);
     return keys.used.length + platform.used.length;
+  }
+
+  /** Learns whether an in-doubt batch committed: dropped if it did, counted again if not. */
+  private async settle(): Promise<void> {
+    const doubt = this.inDoubt;
+    if (!doubt) return;
+    const [row] = await this.db.$queryRaw<{ status: string | null }[]>`
+      SELECT txid_status(${doubt.xid}::bigint) AS status`;
+    // Still committing on a connection that is going away: ask again at the next flush.
+    if (row?.status === "in progress") return;
+    this.inDoubt = null;
+    // null: too old to know (after ~2 billion transactions); not counting is the safe side.
+    if (row?.status !== "aborted") return;
+    this.keys.restoreCounts(doubt.keys);
+    this.platform.restoreCounts(doubt.platform);
   }
 
   // One array per column (unnest) rather than a VALUES list: a handful of
   // parameters whatever the batch size, so PostgreSQL parses and plans a short
   // statement. On the embedded database that work runs on the server's own
   // thread, so it is time taken from verifications.
-  private async writeLastUsed(table: "api_keys" | "platform_keys", batch: [string, Date][]) {
-    await this.db.$executeRawUnsafe(
+  private async writeLastUsed(tx: Tx, table: "api_keys" | "platform_keys", batch: [string, Date][]) {
+    await tx.$executeRawUnsafe(
       `UPDATE ${table} AS k SET last_used_at = v.at
        FROM unnest($1::uuid[], $2::timestamptz[]) AS v(id, at)
        WHERE k.id = v.id AND (k.last_used_at IS NULL OR k.last_used_at < v.at)`,
@@ -177,10 +219,10 @@ export class UsageRecorder {
     );
   }
 
-  private async writeKeyCounts(batch: [string, number][]) {
+  private async writeKeyCounts(tx: Tx, batch: [string, number][]) {
     const c = columns(batch, 1);
     // Keys deleted since they were counted are skipped rather than failing the batch.
-    await this.db.$executeRawUnsafe(
+    await tx.$executeRawUnsafe(
       `INSERT INTO api_key_usage (key_id, hour, outcome, count)
        SELECT v.key_id, v.hour, v.outcome, v.count
        FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::int[]) AS v(key_id, hour, outcome, count)
@@ -193,9 +235,9 @@ export class UsageRecorder {
     );
   }
 
-  private async writePlatformCounts(batch: [string, number][]) {
+  private async writePlatformCounts(tx: Tx, batch: [string, number][]) {
     const c = columns(batch, 2);
-    await this.db.$executeRawUnsafe(
+    await tx.$executeRawUnsafe(
       `INSERT INTO platform_key_usage (key_id, hour, operation, outcome, count)
        SELECT v.key_id, v.hour, v.operation, v.outcome, v.count
        FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::int[])

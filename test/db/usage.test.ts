@@ -107,16 +107,16 @@ describe("UsageRecorder.flush", () => {
   it("a failed write keeps everything it had collected for the next flush", async () => {
     const [id = ""] = await makeKeys(1);
     let failNext = true;
-    // The real database, except that the first statement fails.
+    // The real database, except that the first flush's transaction fails.
     const flaky = new Proxy(db, {
       get(target, property, receiver) {
-        if (property !== "$executeRawUnsafe") return Reflect.get(target, property, receiver);
-        return (...args: Parameters<Db["$executeRawUnsafe"]>) => {
+        if (property !== "$transaction") return Reflect.get(target, property, receiver);
+        return (...args: Parameters<Db["$transaction"]>) => {
           if (failNext) {
             failNext = false;
             return Promise.reject(new Error("connection lost"));
           }
-          return target.$executeRawUnsafe(...args);
+          return target.$transaction(...args);
         };
       },
     });

@@ -359,6 +359,7 @@ export type VerifyCode =
   | 'VALID'
   | 'audience_token_required'
   | 'authentication_required'
+  | 'database_unavailable'
   | 'insufficient_permissions'
   | 'insufficient_scope'
   | 'invalid_api_key'

@@ -1,7 +1,8 @@
 import type { AppDeps } from "../../context";
+import { isDatabaseUnavailable } from "../../db-unavailable";
 import { docPath } from "../../errors";
 import { githubKeys } from "../../leaks/github-keys";
-import { json, type RestAnswer, type RestRequest } from "./answer";
+import { json, type RestAnswer, type RestRequest, refuse } from "./answer";
 import { authorizeRoute } from "./authorize";
 import { leaksRoute } from "./leaks";
 import { verifyRoute } from "./verify";
@@ -23,6 +24,13 @@ function guarded(deps: AppDeps, route: (deps: AppDeps, request: RestRequest) => 
     try {
       return await route(deps, request);
     } catch (error) {
+      // A key this instance does not hold, while the database is down: say so, retryably.
+      if (isDatabaseUnavailable(error)) {
+        return refuse(request, {
+          code: "database_unavailable",
+          message: "The database is unavailable; retry shortly.",
+        });
+      }
       // Masked for the caller, logged with the request id; headers and body are never logged.
       deps.logger.error({ err: error, requestId: request.meta.id }, "unexpected error");
       const body = {
