@@ -43,7 +43,9 @@ export type CatalogErrorCode =
   /** 415 Unsupported media type: `POST /graphql` accepts `Content-Type: application/json` (UTF-8) only. Form posts, multipart uploads, `text/plain` and `application/graphql` bodies are refused, so a plain HTML form cannot run a mutation. */
   | "unsupported_media_type"
   /** 429 Rate limit exceeded: Too many requests. The `X-RateLimit-Limit`, `X-RateLimit-Remaining`, `X-RateLimit-Reset` and `Retry-After` headers say when to retry. */
-  | "rate_limit_exceeded";
+  | "rate_limit_exceeded"
+  /** 503 Database unavailable: The database could not be reached (stopped, restarting, or the connection dropped), so the request could not be carried out. Each write is one transaction: a refused change was made whole or not at all, and not at all unless the connection dropped during the commit itself. Retry shortly; a retried `createApiKey` or `rollApiKey` with the same `Idempotency-Key` is made at most once. Verifications of keys this instance already knows keep answering meanwhile. */
+  | "database_unavailable";
 
 /** Every catalog code, in the catalog's order. */
 export const catalogErrorCodes: readonly CatalogErrorCode[] = [
@@ -68,4 +70,5 @@ export const catalogErrorCodes: readonly CatalogErrorCode[] = [
   "payload_too_large",
   "unsupported_media_type",
   "rate_limit_exceeded",
+  "database_unavailable",
 ];
