@@ -44,6 +44,8 @@ export async function createApp(options: {
   const { applied } = await migrate(database);
   if (applied.length) logger.info({ applied }, "applied migrations");
   const cache = new KeyCache(database.prisma);
+  // Read now, so even the first malformed key is refused without a query (keys/lookup.ts).
+  await cache.importedPrefixes();
   // Other instances share PostgreSQL; the embedded database has only this process.
   const bus = config.databaseUrl ? await postgresBus(config.databaseUrl, cache, logger) : localBus(cache);
   const redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : null;
