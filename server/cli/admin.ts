@@ -3,8 +3,10 @@
 // could claim the role through the API. Every command works while the server runs
 // (server/cli/operator.ts says how, on either database).
 import { randomBytes } from "node:crypto";
+import { readFileSync, statSync } from "node:fs";
 import { text } from "node:stream/consumers";
 import { Command } from "commander";
+import { MAX_REQUEST_BYTES } from "../platform/admin-channel";
 import { PLATFORM_SCOPES } from "../platform/scopes";
 import { runOperatorCommand } from "./operator";
 
@@ -101,6 +103,34 @@ program
   .action(async (id: string, options: { reason?: string }) => {
     const key = await runOperatorCommand("revokePlatformKey", { id, reason: options.reason ?? null });
     if (key) console.log(`revoked platform key ${key.name} (${key.id}) at ${key.revokedAt}`);
+  });
+
+program
+  .command("import-keys")
+  .description("import keys issued elsewhere from JSON lines (README: Moving keys in and out); all or nothing")
+  .argument("<file>", "one JSON object per line: hash or key, prefix, workspace, environment, type, name, …")
+  .action(async (file: string) => {
+    let text: string;
+    try {
+      // Leave room for the request around it on the admin channel.
+      if (statSync(file).size > MAX_REQUEST_BYTES - 1024) throw new Error("is larger than 64 MiB: split it");
+      text = readFileSync(file, "utf8");
+    } catch (error) {
+      console.error(`keyward: ${file}: ${error instanceof Error ? error.message : String(error)}`);
+      process.exitCode = 1;
+      return;
+    }
+    const summary = await runOperatorCommand("importKeys", { text });
+    if (!summary) return;
+    if (summary.imported === 0) {
+      console.log(`nothing imported: all ${summary.skipped} keys are already present`);
+      return;
+    }
+    for (const ws of summary.workspaces) {
+      console.log(`${ws.slug}: ${ws.imported} imported, ${ws.skipped} already present`);
+    }
+    console.log(`imported ${summary.imported} keys (${summary.skipped} already present)`);
+    if (summary.prefixes.length) console.log(`keys beginning ${summary.prefixes.join(", ")} are looked up by hash`);
   });
 
 await program.parseAsync();

@@ -4,6 +4,8 @@ import type { Db } from "../db";
 import { fail, ok, type Result } from "../errors";
 import type { PlatformKey } from "../generated/prisma/client";
 import { createPlatformAdmin } from "../identity/accounts";
+import { type ImportSummary, importKeys } from "../keys/import";
+import type { Invalidation } from "../keys/invalidation";
 import { createPlatformKey, revokePlatformKey } from "./lifecycle";
 import { platformKeyStatus } from "./status";
 
@@ -42,6 +44,8 @@ export interface OperatorCommands {
   revokePlatformKey(input: { id: string; reason?: string | null }): Promise<Result<PlatformKeyView>>;
   createAdmin(input: { email: string; name: string; password: string }): Promise<Result<{ id: string; email: string }>>;
   verifyAudit(): Promise<Result<AuditCheckView>>;
+  /** JSON lines of keys issued elsewhere (server/keys/import.ts), all or nothing. */
+  importKeys(input: { text: string }): Promise<Result<ImportSummary>>;
 }
 
 export const COMMAND_NAMES = [
@@ -50,6 +54,7 @@ export const COMMAND_NAMES = [
   "revokePlatformKey",
   "createAdmin",
   "verifyAudit",
+  "importKeys",
 ] as const satisfies readonly (keyof OperatorCommands)[];
 
 // The command line acts as the server itself in the audit log.
@@ -78,7 +83,11 @@ export function platformKeyView(key: PlatformKey, now: Date): PlatformKeyView {
  * a server running them drops those from its cache before answering (other
  * instances hear of it from the change's own transaction).
  */
-export function operatorCommands(db: Db, dropped: (hashes: string[]) => void = () => {}): OperatorCommands {
+export function operatorCommands(
+  db: Db,
+  dropped: (hashes: string[]) => void = () => {},
+  invalidate: (message: Invalidation) => void = () => {},
+): OperatorCommands {
   return {
     async createPlatformKey(input) {
       const now = new Date();
@@ -110,6 +119,11 @@ export function operatorCommands(db: Db, dropped: (hashes: string[]) => void = (
     async verifyAudit() {
       const check = await verifyAuditChain(db);
       return ok(check.ok ? check : { ...check, seq: check.seq.toString() });
+    },
+    async importKeys(input) {
+      const imported = await importKeys(db, SYSTEM, input.text, new Date());
+      if (imported.ok && imported.value.imported > 0) invalidate({ kind: "imports" });
+      return imported;
     },
   };
 }
