@@ -3,7 +3,7 @@
 // could claim the role through the API. Every command works while the server runs
 // (server/cli/operator.ts says how, on either database).
 import { randomBytes } from "node:crypto";
-import { readFileSync, statSync } from "node:fs";
+import { chmodSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { text } from "node:stream/consumers";
 import { Command } from "commander";
 import { MAX_REQUEST_BYTES } from "../platform/admin-channel";
@@ -131,6 +131,27 @@ program
     }
     console.log(`imported ${summary.imported} keys (${summary.skipped} already present)`);
     if (summary.prefixes.length) console.log(`keys beginning ${summary.prefixes.join(", ")} are looked up by hash`);
+  });
+
+program
+  .command("export-workspace")
+  .description("write a JSON backup of a workspace: no secrets, but key hashes unless --without-hashes")
+  .argument("<slug>", "the workspace's slug")
+  .option("--out <file>", "write it to this file (mode 0600) instead of standard output")
+  .option("--without-hashes", "leave key hashes out: a record that cannot restore keys")
+  .action(async (slug: string, options: { out?: string; withoutHashes?: boolean }) => {
+    const backup = await runOperatorCommand("exportWorkspace", { slug, withoutHashes: options.withoutHashes ?? false });
+    if (!backup) return;
+    const text = `${JSON.stringify(backup, null, 2)}\n`;
+    if (!options.out) {
+      process.stdout.write(text);
+      return;
+    }
+    // Key hashes are what a lookup matches: the file is readable by its owner only.
+    writeFileSync(options.out, text, { mode: 0o600 });
+    chmodSync(options.out, 0o600);
+    const keys = (backup.keys as unknown[]).length;
+    console.error(`wrote ${options.out} (mode 0600): workspace ${slug}, ${keys} working keys`);
   });
 
 await program.parseAsync();

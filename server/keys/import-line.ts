@@ -44,8 +44,12 @@ const lineSchema = z.strictObject({
   metadata: metadataSchema.nullish(),
 });
 
+/** What a workspace export (server/workspaces/export.ts) says it is; import-keys reads its `keys`. */
+export const EXPORT_FORMAT = "keyward-workspace-export";
+
 export interface ImportLine {
-  line: number;
+  /** Where it is, for errors: `line 12`, or `key 12` of an export. */
+  at: string;
   hash: string;
   /** Lacks Keyward's format or checksum: its prefix must be registered for lookups. */
   foreign: boolean;
@@ -65,10 +69,10 @@ export interface ImportLine {
 }
 
 /** A failure naming the line: `line 12: scopes: unknown scope …`. */
-export function lineFailure(line: number, failure: Failure): { ok: false; error: Failure } {
+export function lineFailure(at: string, failure: Failure): { ok: false; error: Failure } {
   const field = failure.field ?? "line";
   const message = failure.message.startsWith(`${field}: `) ? failure.message : `${field}: ${failure.message}`;
-  return { ok: false, error: { ...failure, field, message: `line ${line}: ${message}` } };
+  return { ok: false, error: { ...failure, field, message: `${at}: ${message}` } };
 }
 
 /** SHA-256 as 64 hex digits, from hex or base64 (standard or url-safe). */
@@ -110,32 +114,37 @@ function identity(v: Parsed): Result<{ hash: string; foreign: boolean; start: st
   return ok({ hash, foreign: v.format !== "keyward", start: v.start ?? v.prefix });
 }
 
-/** Parses and checks one line (1-based number); a failure names the line and the field. */
-export function parseImportLine(text: string, line: number, now: Date): Result<ImportLine> {
+/** Parses one line of JSON text, then checks it. */
+export function parseImportLine(text: string, at: string, now: Date): Result<ImportLine> {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    return lineFailure(line, { code: "validation_failed", message: "not valid JSON", field: "line" });
+    return lineFailure(at, { code: "validation_failed", message: "not valid JSON", field: "line" });
   }
+  return checkImportLine(json, at, now);
+}
+
+/** Checks one key (a parsed line); a failure names where it is and the field. */
+export function checkImportLine(json: unknown, at: string, now: Date): Result<ImportLine> {
   const valid = validate(lineSchema, json);
-  if (!valid.ok) return lineFailure(line, valid.error);
+  if (!valid.ok) return lineFailure(at, valid.error);
   const v = valid.value;
   const id = identity(v);
-  if (!id.ok) return lineFailure(line, id.error);
+  if (!id.ok) return lineFailure(at, id.error);
   const type: KeyType = v.type === "secret" ? "SECRET" : "PUBLISHABLE";
   if (v.scopes.includes(ALL_SCOPES)) {
     const message = "scopes: * is for platform admins' own keys; give an imported key named scopes";
-    return lineFailure(line, { code: "validation_failed", message, field: "scopes" });
+    return lineFailure(at, { code: "validation_failed", message, field: "scopes" });
   }
   const shape = checkShape({ type, scopes: v.scopes, allowedOrigins: v.allowedOrigins, allowedIps: v.allowedIps });
-  if (shape) return lineFailure(line, shape);
+  if (shape) return lineFailure(at, shape);
   const expiresAt = v.expiresAt ? new Date(v.expiresAt) : null;
   if (expiresAt && expiresAt.getTime() <= now.getTime()) {
-    return lineFailure(line, { code: "validation_failed", message: "must be in the future", field: "expiresAt" });
+    return lineFailure(at, { code: "validation_failed", message: "must be in the future", field: "expiresAt" });
   }
   return ok({
-    line,
+    at,
     ...id.value,
     prefix: v.prefix,
     workspace: v.workspace,

@@ -4,7 +4,7 @@ import { type Db, isUniqueViolation } from "../db";
 import { fail, ok, type Result } from "../errors";
 import type { ApiKey, Prisma } from "../generated/prisma/client";
 import { isUuid } from "../loaders";
-import { type ImportLine, lineFailure, parseImportLine } from "./import-line";
+import { checkImportLine, EXPORT_FORMAT, type ImportLine, lineFailure, parseImportLine } from "./import-line";
 import { announce } from "./invalidation";
 import { checkServiceRefs } from "./service-refs";
 
@@ -52,16 +52,34 @@ function differing(row: ApiKey, line: ImportLine, workspaceId: string, serviceId
   return same.find(([, equal]) => !equal)?.[0] ?? null;
 }
 
-/** Every line parsed and checked on its own; the first bad one fails the file. */
+/** A workspace export's keys, or null when the text is not one export document. */
+function exportedKeys(text: string): unknown[] | null {
+  if (!text.trimStart().startsWith("{")) return null;
+  try {
+    const document = JSON.parse(text) as { format?: unknown; keys?: unknown };
+    return document.format === EXPORT_FORMAT && Array.isArray(document.keys) ? document.keys : null;
+  } catch {
+    // Several lines of JSON are not one JSON document.
+    return null;
+  }
+}
+
+/**
+ * Every line (or every key of an export-workspace file) checked on its own; the
+ * first bad one fails the file.
+ */
 export function parseImportFile(text: string, now: Date): Result<ImportLine[]> {
   const lines: ImportLine[] = [];
-  const texts = text.split(/\r?\n/);
-  for (const [index, raw] of texts.entries()) {
-    if (raw.trim() === "") continue;
+  const exported = exportedKeys(text);
+  const entries = exported ?? text.split(/\r?\n/);
+  for (const [index, entry] of entries.entries()) {
+    if (typeof entry === "string" && entry.trim() === "") continue;
     if (lines.length === MAX_IMPORT_LINES) {
       return fail("validation_failed", `file: at most ${MAX_IMPORT_LINES} keys per file; split it`, "file");
     }
-    const parsed = parseImportLine(raw, index + 1, now);
+    const parsed = exported
+      ? checkImportLine(entry, `key ${index + 1}`, now)
+      : parseImportLine(entry as string, `line ${index + 1}`, now);
     if (!parsed.ok) return parsed;
     lines.push(parsed.value);
   }
@@ -79,7 +97,7 @@ async function resolveWorkspaces(tx: Tx, lines: ImportLine[]): Promise<Result<Ma
   for (const row of rows) byRef.set(row.slug, row).set(row.id, row);
   const missing = lines.find((line) => !byRef.has(line.workspace));
   if (missing) {
-    return lineFailure(missing.line, { code: "not_found", message: "no such workspace", field: "workspace" });
+    return lineFailure(missing.at, { code: "not_found", message: "no such workspace", field: "workspace" });
   }
   return ok(byRef);
 }
@@ -98,14 +116,14 @@ async function resolveServices(tx: Tx, lines: ImportLine[], workspaces: Map<stri
     const workspaceId = (workspaces.get(line.workspace) as Workspace).id;
     const serviceId = line.service === null ? null : (ids.get(`${workspaceId}/${line.service}`) ?? null);
     if (line.service !== null && serviceId === null) {
-      return lineFailure(line.line, { code: "not_found", message: "no such service", field: "service" });
+      return lineFailure(line.at, { code: "not_found", message: "no such service", field: "service" });
     }
     const memo = JSON.stringify([workspaceId, line.type, serviceId, line.scopes]);
     if (!checked.has(memo)) {
       checked.set(memo, await checkServiceRefs(tx, workspaceId, { type: line.type, scopes: line.scopes, serviceId }));
     }
     const refused = checked.get(memo);
-    if (refused) return lineFailure(line.line, refused);
+    if (refused) return lineFailure(line.at, refused);
     bound.push(serviceId);
   }
   return ok(bound);
@@ -142,11 +160,11 @@ export async function importKeys(db: Db, actor: Actor, text: string, now: Date):
       const earlier = seen.get(line.hash);
       if (earlier) {
         // The same key twice in one file: fine when both lines say the same.
-        const { line: _a, ...a } = earlier;
-        const { line: _b, ...b } = line;
+        const { at: _a, ...a } = earlier;
+        const { at: _b, ...b } = line;
         if (JSON.stringify(a) !== JSON.stringify(b)) {
-          const message = `the same key is on line ${earlier.line} with other settings`;
-          return lineFailure(line.line, { code: "validation_failed", message, field: "hash" });
+          const message = `the same key is at ${earlier.at} with other settings`;
+          return lineFailure(line.at, { code: "validation_failed", message, field: "hash" });
         }
         count.skipped++;
         continue;
@@ -157,7 +175,7 @@ export async function importKeys(db: Db, actor: Actor, text: string, now: Date):
         const field = differing(row, line, workspace.id, serviceId);
         if (field) {
           const message = `a key with this hash is already stored with another ${field}; change it there or drop this line`;
-          return lineFailure(line.line, { code: "validation_failed", message, field });
+          return lineFailure(line.at, { code: "validation_failed", message, field });
         }
         count.skipped++;
         continue;
@@ -179,6 +197,7 @@ export async function importKeys(db: Db, actor: Actor, text: string, now: Date):
         rateLimitWindowSeconds: line.rateLimit?.windowSeconds ?? null,
         metadata: line.metadata as Prisma.InputJsonObject,
         importedAt: now,
+        foreignPrefix: line.foreign ? line.prefix : null,
         createdAt: now,
       });
     }

@@ -39,6 +39,7 @@ const Inputs = {
   createAdmin: z.object({ email: z.string(), name: z.string(), password: z.string() }),
   verifyAudit: z.unknown(),
   importKeys: z.object({ text: z.string() }),
+  exportWorkspace: z.object({ slug: z.string(), withoutHashes: z.boolean().optional() }),
 } satisfies Record<(typeof COMMAND_NAMES)[number], z.ZodType>;
 
 const digest = (value: string) => hash("sha256", value, "buffer");

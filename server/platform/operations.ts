@@ -6,6 +6,7 @@ import type { PlatformKey } from "../generated/prisma/client";
 import { createPlatformAdmin } from "../identity/accounts";
 import { type ImportSummary, importKeys } from "../keys/import";
 import type { Invalidation } from "../keys/invalidation";
+import { exportWorkspace } from "../workspaces/export";
 import { createPlatformKey, revokePlatformKey } from "./lifecycle";
 import { platformKeyStatus } from "./status";
 
@@ -46,6 +47,8 @@ export interface OperatorCommands {
   verifyAudit(): Promise<Result<AuditCheckView>>;
   /** JSON lines of keys issued elsewhere (server/keys/import.ts), all or nothing. */
   importKeys(input: { text: string }): Promise<Result<ImportSummary>>;
+  /** A JSON backup of one workspace, without secrets (server/workspaces/export.ts). */
+  exportWorkspace(input: { slug: string; withoutHashes?: boolean }): Promise<Result<Record<string, unknown>>>;
 }
 
 export const COMMAND_NAMES = [
@@ -55,6 +58,7 @@ export const COMMAND_NAMES = [
   "createAdmin",
   "verifyAudit",
   "importKeys",
+  "exportWorkspace",
 ] as const satisfies readonly (keyof OperatorCommands)[];
 
 // The command line acts as the server itself in the audit log.
@@ -125,5 +129,6 @@ export function operatorCommands(
       if (imported.ok && imported.value.imported > 0) invalidate({ kind: "imports" });
       return imported;
     },
+    exportWorkspace: (input) => exportWorkspace(db, input, new Date()),
   };
 }

@@ -3,7 +3,8 @@
 -- Keyward's checksum, so a lookup knows which malformed-looking keys to try by hash.
 
 -- AlterTable
-ALTER TABLE "api_keys" ADD COLUMN "imported_at" TIMESTAMPTZ(3);
+ALTER TABLE "api_keys" ADD COLUMN "imported_at" TIMESTAMPTZ(3),
+ADD COLUMN "foreign_prefix" TEXT;
 
 -- CreateTable
 CREATE TABLE "imported_key_prefixes" (
