@@ -9,7 +9,7 @@ import { createFetchHandler, type FetchHandler } from "./http/fetch-handler";
 import { KeyCache } from "./keys/cache";
 import { localBus, postgresBus } from "./keys/invalidation";
 import { connectRedis, RateLimits } from "./keys/ratelimit";
-import { createSecretBox, loadMasterKey } from "./keys/secret-box";
+import { createSecretBox, loadMasterKeys, type MasterKeyring } from "./keys/secret-box";
 import { UsageRecorder } from "./keys/usage";
 import { migrate } from "./migrations";
 import { WebhookWorker } from "./webhooks/worker";
@@ -26,6 +26,8 @@ export interface App {
   deps: AppDeps;
   database: Database;
   keys: KeyServices;
+  /** The master keyring every sealed copy is under (rotate-master-key turns it). */
+  box: MasterKeyring;
   /** Sends due webhook deliveries (started here; stopped by close). */
   webhooks: WebhookWorker;
   close(): Promise<void>;
@@ -49,7 +51,7 @@ export async function createApp(options: {
   // Other instances share PostgreSQL; the embedded database has only this process.
   const bus = config.databaseUrl ? await postgresBus(config.databaseUrl, cache, logger) : localBus(cache);
   const redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : null;
-  const box = createSecretBox(loadMasterKey(config));
+  const box = createSecretBox(loadMasterKeys(config));
   // Signing keys and audience trees, forgotten whenever the key cache forgets.
   const audiences = new AudienceCache(database.prisma, box, logger);
   cache.follow(audiences);
@@ -88,6 +90,7 @@ export async function createApp(options: {
     deps,
     database,
     keys,
+    box,
     webhooks,
     close: async () => {
       // A delivery cut short here is sent again once its lease ends (server/webhooks/worker.ts).
