@@ -31,6 +31,7 @@ const adminChannel = config.databaseUrl
         app.deps.db,
         (hashes) => app.keys.bus.invalidate({ kind: "keys", hashes }),
         (message) => app.keys.bus.invalidate(message),
+        app.box,
       ),
       logger,
     );

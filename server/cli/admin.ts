@@ -8,6 +8,8 @@ import { text } from "node:stream/consumers";
 import { Command } from "commander";
 import { MAX_REQUEST_BYTES } from "../platform/admin-channel";
 import { PLATFORM_SCOPES } from "../platform/scopes";
+import { rotateMasterKey } from "./master-key";
+import { cliConfig } from "./open";
 import { runOperatorCommand } from "./operator";
 
 const program = new Command("keyward-admin").description("Keyward operator commands");
@@ -153,5 +155,12 @@ program
     const keys = (backup.keys as unknown[]).length;
     console.error(`wrote ${options.out} (mode 0600): workspace ${slug}, ${keys} working keys`);
   });
+
+program
+  .command("rotate-master-key")
+  .description(
+    "seal every encrypted copy under a new master key while the server keeps serving (README: Moving keys in and out)",
+  )
+  .action(() => rotateMasterKey(cliConfig()));
 
 await program.parseAsync();

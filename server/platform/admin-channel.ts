@@ -40,6 +40,7 @@ const Inputs = {
   verifyAudit: z.unknown(),
   importKeys: z.object({ text: z.string() }),
   exportWorkspace: z.object({ slug: z.string(), withoutHashes: z.boolean().optional() }),
+  rotateMasterKey: z.object({ key: z.string(), previous: z.array(z.string()).optional() }),
 } satisfies Record<(typeof COMMAND_NAMES)[number], z.ZodType>;
 
 const digest = (value: string) => hash("sha256", value, "buffer");

@@ -1,11 +1,13 @@
 import type { Actor } from "../audit/log";
-import { verifyAuditChain } from "../audit/log";
+import { recordAudit, verifyAuditChain } from "../audit/log";
 import type { Db } from "../db";
 import { fail, ok, type Result } from "../errors";
 import type { PlatformKey } from "../generated/prisma/client";
 import { createPlatformAdmin } from "../identity/accounts";
 import { type ImportSummary, importKeys } from "../keys/import";
 import type { Invalidation } from "../keys/invalidation";
+import { type ResealSummary, resealAll } from "../keys/reseal";
+import { createSecretBox, type MasterKeyring } from "../keys/secret-box";
 import { exportWorkspace } from "../workspaces/export";
 import { createPlatformKey, revokePlatformKey } from "./lifecycle";
 import { platformKeyStatus } from "./status";
@@ -49,6 +51,11 @@ export interface OperatorCommands {
   importKeys(input: { text: string }): Promise<Result<ImportSummary>>;
   /** A JSON backup of one workspace, without secrets (server/workspaces/export.ts). */
   exportWorkspace(input: { slug: string; withoutHashes?: boolean }): Promise<Result<Record<string, unknown>>>;
+  /**
+   * Seal with `key` from now on and re-seal every sealed copy under it
+   * (keys/reseal.ts); `previous` are keys that open what is sealed today.
+   */
+  rotateMasterKey(input: { key: string; previous?: string[] }): Promise<Result<ResealSummary>>;
 }
 
 export const COMMAND_NAMES = [
@@ -59,6 +66,7 @@ export const COMMAND_NAMES = [
   "verifyAudit",
   "importKeys",
   "exportWorkspace",
+  "rotateMasterKey",
 ] as const satisfies readonly (keyof OperatorCommands)[];
 
 // The command line acts as the server itself in the audit log.
@@ -82,15 +90,20 @@ export function platformKeyView(key: PlatformKey, now: Date): PlatformKeyView {
   };
 }
 
+const MASTER_KEY = /^[A-Za-z0-9+/]{43}=$/;
+
 /**
  * The commands on a database. `dropped` is told the hashes a change made stale, so
  * a server running them drops those from its cache before answering (other
- * instances hear of it from the change's own transaction).
+ * instances hear of it from the change's own transaction); `invalidate` is told
+ * other cache messages. `box` is the running server's keyring: rotate-master-key
+ * turns it, so the server seals with the new key at once and never stops opening.
  */
 export function operatorCommands(
   db: Db,
   dropped: (hashes: string[]) => void = () => {},
   invalidate: (message: Invalidation) => void = () => {},
+  box: MasterKeyring | null = null,
 ): OperatorCommands {
   return {
     async createPlatformKey(input) {
@@ -130,5 +143,28 @@ export function operatorCommands(
       return imported;
     },
     exportWorkspace: (input) => exportWorkspace(db, input, new Date()),
+    async rotateMasterKey(input) {
+      const previous = input.previous ?? [];
+      const bad = [input.key, ...previous].findIndex((key) => !MASTER_KEY.test(key));
+      if (bad !== -1) {
+        const field = bad === 0 ? "key" : "previous";
+        return fail("validation_failed", `${field}: a master key is 32 bytes in base64 (44 characters)`, field);
+      }
+      const next = Buffer.from(input.key, "base64");
+      const ring =
+        box ?? createSecretBox({ current: next, previous: previous.map((key) => Buffer.from(key, "base64")) });
+      ring.rotate(next);
+      const summary = await resealAll(db, ring);
+      const data = { keyId: summary.keyId, resealed: summary.resealed, unreadable: summary.unreadable };
+      await db.$transaction((tx) =>
+        recordAudit(
+          tx,
+          SYSTEM,
+          { workspaceId: null, action: "master_key.rotate", targetType: "master_key", targetId: null, data },
+          new Date(),
+        ),
+      );
+      return ok(summary);
+    },
   };
 }
