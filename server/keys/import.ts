@@ -1,4 +1,5 @@
 import { hash as digest } from "node:crypto";
+import stringify from "safe-stable-stringify";
 import { type Actor, recordAudit } from "../audit/log";
 import { type Db, isUniqueViolation } from "../db";
 import { fail, ok, type Result } from "../errors";
@@ -46,7 +47,8 @@ function differing(row: ApiKey, line: ImportLine, workspaceId: string, serviceId
     ["service", row.serviceId === serviceId],
     ["expiresAt", (row.expiresAt?.getTime() ?? null) === (line.expiresAt?.getTime() ?? null)],
     ["rateLimit", row.rateLimitLimit === (line.rateLimit?.limit ?? null)],
-    ["metadata", JSON.stringify(row.metadata) === JSON.stringify(line.metadata)],
+    // jsonb keeps keys in its own order: compared canonically.
+    ["metadata", stringify(row.metadata) === stringify(line.metadata)],
     ["revoked", row.revokedAt === null],
   ];
   return same.find(([, equal]) => !equal)?.[0] ?? null;
@@ -129,6 +131,45 @@ async function resolveServices(tx: Tx, lines: ImportLine[], workspaces: Map<stri
   return ok(bound);
 }
 
+/** One api_keys row as import writes it (column names), sent as JSON. */
+interface ImportRow {
+  workspace_id: string;
+  environment: string;
+  type: string;
+  name: string;
+  hash: string;
+  start: string;
+  scopes: string[];
+  allowed_origins: string[];
+  allowed_ips: string[];
+  service_id: string | null;
+  expires_at: string | null;
+  rate_limit_limit: number | null;
+  rate_limit_window_seconds: number | null;
+  metadata: Record<string, unknown>;
+  foreign_prefix: string | null;
+}
+
+// One statement per chunk with the rows as one JSON parameter: Prisma's createMany
+// took 16 s for 10,000 keys, this takes well under one.
+async function insertRows(tx: Tx, rows: ImportRow[], now: Date): Promise<void> {
+  const texts = (column: string) => `ARRAY(SELECT jsonb_array_elements_text(r.${column}))`;
+  await tx.$executeRawUnsafe(
+    `INSERT INTO api_keys (id, workspace_id, environment, type, name, hash, start, scopes, allowed_origins,
+       allowed_ips, service_id, expires_at, rate_limit_limit, rate_limit_window_seconds, metadata, foreign_prefix,
+       imported_at, created_at)
+     SELECT gen_random_uuid(), r.workspace_id, r.environment, r.type, r.name, r.hash, r.start, ${texts("scopes")},
+       ${texts("allowed_origins")}, ${texts("allowed_ips")}, r.service_id, r.expires_at, r.rate_limit_limit,
+       r.rate_limit_window_seconds, r.metadata, r.foreign_prefix, $2::timestamptz, $2::timestamptz
+     FROM jsonb_to_recordset($1::jsonb) AS r(workspace_id uuid, environment "Environment", type "ApiKeyType",
+       name text, hash text, start text, scopes jsonb, allowed_origins jsonb, allowed_ips jsonb, service_id uuid,
+       expires_at timestamptz, rate_limit_limit int, rate_limit_window_seconds int, metadata jsonb,
+       foreign_prefix text)`,
+    JSON.stringify(rows),
+    now.toISOString(),
+  );
+}
+
 async function existingByHash(tx: Tx, hashes: string[]): Promise<Map<string, ApiKey>> {
   const found = new Map<string, ApiKey>();
   for (let i = 0; i < hashes.length; i += CHUNK) {
@@ -149,7 +190,7 @@ export async function importKeys(db: Db, actor: Actor, text: string, now: Date):
     const services = await resolveServices(tx, lines, workspaces.value);
     if (!services.ok) return services;
     const stored = await existingByHash(tx, [...new Set(lines.map((line) => line.hash))]);
-    const rows: Prisma.ApiKeyCreateManyInput[] = [];
+    const rows: ImportRow[] = [];
     const seen = new Map<string, ImportLine>();
     const counts = new Map<string, { slug: string; imported: number; skipped: number }>();
     for (const [index, line] of lines.entries()) {
@@ -162,7 +203,7 @@ export async function importKeys(db: Db, actor: Actor, text: string, now: Date):
         // The same key twice in one file: fine when both lines say the same.
         const { at: _a, ...a } = earlier;
         const { at: _b, ...b } = line;
-        if (JSON.stringify(a) !== JSON.stringify(b)) {
+        if (stringify(a) !== stringify(b)) {
           const message = `the same key is at ${earlier.at} with other settings`;
           return lineFailure(line.at, { code: "validation_failed", message, field: "hash" });
         }
@@ -182,23 +223,21 @@ export async function importKeys(db: Db, actor: Actor, text: string, now: Date):
       }
       count.imported++;
       rows.push({
-        workspaceId: workspace.id,
+        workspace_id: workspace.id,
         environment: line.environment,
         type: line.type,
         name: line.name,
         hash: line.hash,
         start: line.start,
         scopes: line.scopes,
-        allowedOrigins: line.allowedOrigins,
-        allowedIps: line.allowedIps,
-        serviceId,
-        expiresAt: line.expiresAt,
-        rateLimitLimit: line.rateLimit?.limit ?? null,
-        rateLimitWindowSeconds: line.rateLimit?.windowSeconds ?? null,
-        metadata: line.metadata as Prisma.InputJsonObject,
-        importedAt: now,
-        foreignPrefix: line.foreign ? line.prefix : null,
-        createdAt: now,
+        allowed_origins: line.allowedOrigins,
+        allowed_ips: line.allowedIps,
+        service_id: serviceId,
+        expires_at: line.expiresAt?.toISOString() ?? null,
+        rate_limit_limit: line.rateLimit?.limit ?? null,
+        rate_limit_window_seconds: line.rateLimit?.windowSeconds ?? null,
+        metadata: line.metadata,
+        foreign_prefix: line.foreign ? line.prefix : null,
       });
     }
     const prefixes = [...new Set(lines.filter((line) => line.foreign).map((line) => line.prefix))].sort();
@@ -209,7 +248,7 @@ export async function importKeys(db: Db, actor: Actor, text: string, now: Date):
       prefixes,
     };
     if (rows.length === 0) return ok(summary);
-    for (let i = 0; i < rows.length; i += CHUNK) await tx.apiKey.createMany({ data: rows.slice(i, i + CHUNK) });
+    for (let i = 0; i < rows.length; i += CHUNK) await insertRows(tx, rows.slice(i, i + CHUNK), now);
     await tx.importedKeyPrefix.createMany({ data: prefixes.map((prefix) => ({ prefix })), skipDuplicates: true });
     for (const [workspaceId, count] of counts) {
       if (count.imported === 0) continue;

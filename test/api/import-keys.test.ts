@@ -122,7 +122,9 @@ describe("imported keys verify on every path", () => {
 
 describe("idempotent and all or nothing", () => {
   it("re-running a file changes nothing and says so; no new audit event", async () => {
-    const text = file(line({ key: foreign() }), line({ key: foreign(), environment: "test" }));
+    // Metadata keys in an order jsonb does not keep: still the same settings.
+    const metadata = { plan: "pro", a: 1, nested: { z: true, b: [1, 2] } };
+    const text = file(line({ key: foreign(), metadata }), line({ key: foreign(), environment: "test" }));
     expect(await importText(text)).toMatchObject({ ok: true, value: { imported: 2, skipped: 0 } });
     const [keys, events] = [await keyCount(), await app.db.auditEvent.count()];
     expect(await importText(text)).toMatchObject({ ok: true, value: { imported: 0, skipped: 2 } });
