@@ -91,6 +91,9 @@ describe("imported keys verify on every path", () => {
     });
     expect(await verifyEverywhere(raw)).toEqual({ graphql: "VALID", rest: "VALID", authorize: 200, workspace: ws.id });
     expect(await verifyEverywhere(stripeLike)).toMatchObject({ graphql: "VALID", authorize: 200, workspace: other.id });
+    // Shaped sk_…, it is also a credential for this API, with its own scopes and workspace.
+    const asKey = await app.client(stripeLike).apiKeys({ workspaceId: other.id, environment: "LIVE" });
+    expect(asKey.apiKeys.totalCount).toBe(1);
     expect(await verifyEverywhere(base64)).toMatchObject({ graphql: "VALID", rest: "VALID", authorize: 200 });
     expect(await verifyEverywhere(ours)).toMatchObject({ graphql: "VALID", rest: "VALID", authorize: 200 });
     const row = await app.db.apiKey.findUniqueOrThrow({ where: { hash: sha256(raw) } });
