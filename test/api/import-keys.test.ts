@@ -182,7 +182,16 @@ describe("idempotent and all or nothing", () => {
     ["both hash and key", () => line({ key: foreign(), hash: sha256("x") }), "hash", "validation_failed"],
     ["a hash that is no SHA-256", () => line({ hash: "abc123" }), "hash", "validation_failed"],
     ["a key not beginning with its prefix", () => line({ key: foreign("beta_") }), "prefix", "validation_failed"],
-    ["a start revealing the key", () => line({ key: foreign(), start: "x" }), "start", "validation_failed"],
+    ["a start not beginning with the prefix", () => line({ key: foreign(), start: "x" }), "start", "validation_failed"],
+    [
+      "a start showing 9 characters of the key",
+      () => {
+        const key = foreign();
+        return line({ key, start: key.slice(0, 14) });
+      },
+      "start",
+      "validation_failed",
+    ],
     ["Keyward's session prefix", () => line({ key: foreign("kws_"), prefix: "kws_" }), "prefix", "validation_failed"],
     [
       "a publishable key without origins",

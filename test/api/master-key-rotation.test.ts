@@ -167,4 +167,29 @@ describe("rotate-master-key", () => {
       error: { code: "validation_failed", field: "key" },
     });
   });
+
+  it("a copy no key of the ring opens is left as it is and counted as unreadable", async () => {
+    const stranger = createSecretBox(randomBytes(32)).seal("sealed elsewhere");
+    await app.db.idempotencyRecord.create({
+      data: {
+        principal: "test",
+        key: "stranger",
+        operation: "createApiKey",
+        requestHash: "x",
+        encryptedResponse: stranger,
+        expiresAt: new Date(Date.now() + 3600_000),
+      },
+    });
+    const result = await operatorCommands(
+      app.db,
+      () => {},
+      () => {},
+      app.box,
+    ).rotateMasterKey({
+      key: B.toString("base64"),
+    });
+    expect(result).toMatchObject({ ok: true, value: { resealed: 0, unreadable: 1 } });
+    const row = await app.db.idempotencyRecord.findFirstOrThrow({ where: { key: "stranger" } });
+    expect(row.encryptedResponse).toBe(stranger);
+  });
 });
