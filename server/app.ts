@@ -9,7 +9,7 @@ import { createFetchHandler, type FetchHandler } from "./http/fetch-handler";
 import { KeyCache } from "./keys/cache";
 import { localBus, postgresBus } from "./keys/invalidation";
 import { connectRedis, RateLimits } from "./keys/ratelimit";
-import { createSecretBox, loadMasterKey } from "./keys/secret-box";
+import { createSecretBox, loadMasterKeys, type MasterKeyring } from "./keys/secret-box";
 import { UsageRecorder } from "./keys/usage";
 import { migrate } from "./migrations";
 import { createMetrics, type Metrics } from "./observability/metrics";
@@ -29,6 +29,8 @@ export interface App {
   deps: AppDeps;
   database: Database;
   keys: KeyServices;
+  /** The master keyring every sealed copy is under (rotate-master-key turns it). */
+  box: MasterKeyring;
   /** Sends due webhook deliveries (started here; stopped by close). */
   webhooks: WebhookWorker;
   /** Enqueues key.expiring/key.expired alerts (started here; stopped by close). */
@@ -55,10 +57,12 @@ export async function createApp(options: {
   const { applied } = await migrate(database);
   if (applied.length) logger.info({ applied }, "applied migrations");
   const cache = new KeyCache(database.prisma, config.keyCacheSize);
+  // Read now, so even the first malformed key is refused without a query (keys/lookup.ts).
+  await cache.importedPrefixes();
   // Other instances share PostgreSQL; the embedded database has only this process.
   const bus = config.databaseUrl ? await postgresBus(config.databaseUrl, cache, logger) : localBus(cache);
   const redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : null;
-  const box = createSecretBox(loadMasterKey(config));
+  const box = createSecretBox(loadMasterKeys(config));
   // Signing keys and audience trees, forgotten whenever the key cache forgets.
   const audiences = new AudienceCache(database.prisma, box, logger);
   cache.follow(audiences);
@@ -114,6 +118,7 @@ export async function createApp(options: {
     deps,
     database,
     keys,
+    box,
     webhooks,
     expiry,
     metrics,

@@ -63,6 +63,21 @@ const schema = z.object({
     .string()
     .regex(/^[A-Za-z0-9+/]{43}=$/, "must be 32 bytes in base64 (44 characters)")
     .optional(),
+  // Keys that still open what they sealed during a master key rotation (rotate-master-key).
+  KEYWARD_MASTER_KEY_PREVIOUS: z
+    .string()
+    .transform((value) =>
+      value
+        .split(",")
+        .map((key) => key.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z.string().regex(/^[A-Za-z0-9+/]{43}=$/, "must be 32-byte keys in base64 (44 characters), comma-separated"),
+      ),
+    )
+    .optional(),
   KEYWARD_SIGNUP: z.enum(["open", "closed"], { message: "must be open or closed" }).default("open"),
   KEYWARD_PUBLIC_URL: z.url({ message: "must be an absolute URL such as https://keys.example.com" }).optional(),
   KEYWARD_SESSION_TTL_HOURS: z.coerce
@@ -147,6 +162,8 @@ export interface Config {
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
   masterKey: string | undefined;
+  /** Older master keys that still open (never seal), during a rotation. */
+  previousMasterKeys: string[];
   signup: "open" | "closed";
   publicUrl: string | undefined;
   sessionTtlMs: number;
@@ -197,6 +214,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     // Secrets are never echoed; a list's message already quotes the entry at fault.
     const shown = [
       "KEYWARD_MASTER_KEY",
+      "KEYWARD_MASTER_KEY_PREVIOUS",
       "DATABASE_URL",
       "REDIS_URL",
       "KEYWARD_CORS_ORIGINS",
@@ -215,6 +233,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseUrl: c.DATABASE_URL,
     redisUrl: c.REDIS_URL,
     masterKey: c.KEYWARD_MASTER_KEY,
+    previousMasterKeys: c.KEYWARD_MASTER_KEY_PREVIOUS ?? [],
     signup: c.KEYWARD_SIGNUP,
     publicUrl: c.KEYWARD_PUBLIC_URL?.replace(/\/+$/, ""),
     sessionTtlMs: c.KEYWARD_SESSION_TTL_HOURS * 3600_000,

@@ -28,7 +28,12 @@ const adminChannel = config.databaseUrl
   ? null
   : await openAdminChannel(
       config.dataDir,
-      operatorCommands(app.deps.db, (hashes) => app.keys.bus.invalidate({ kind: "keys", hashes })),
+      operatorCommands(
+        app.deps.db,
+        (hashes) => app.keys.bus.invalidate({ kind: "keys", hashes }),
+        (message) => app.keys.bus.invalidate(message),
+        app.box,
+      ),
       logger,
     );
 const server = createServer(createNodeHandler(app));

@@ -3,9 +3,13 @@
 // could claim the role through the API. Every command works while the server runs
 // (server/cli/operator.ts says how, on either database).
 import { randomBytes } from "node:crypto";
+import { chmodSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { text } from "node:stream/consumers";
 import { Command } from "commander";
+import { MAX_REQUEST_BYTES } from "../platform/admin-channel";
 import { PLATFORM_SCOPES } from "../platform/scopes";
+import { rotateMasterKey } from "./master-key";
+import { cliConfig } from "./open";
 import { runOperatorCommand } from "./operator";
 
 const program = new Command("keyward-admin").description("Keyward operator commands");
@@ -102,5 +106,61 @@ program
     const key = await runOperatorCommand("revokePlatformKey", { id, reason: options.reason ?? null });
     if (key) console.log(`revoked platform key ${key.name} (${key.id}) at ${key.revokedAt}`);
   });
+
+program
+  .command("import-keys")
+  .description("import keys issued elsewhere from JSON lines (README: Moving keys in and out); all or nothing")
+  .argument("<file>", "one JSON object per line: hash or key, prefix, workspace, environment, type, name, …")
+  .action(async (file: string) => {
+    let text: string;
+    try {
+      // Leave room for the request around it on the admin channel.
+      if (statSync(file).size > MAX_REQUEST_BYTES - 1024) throw new Error("is larger than 64 MiB: split it");
+      text = readFileSync(file, "utf8");
+    } catch (error) {
+      console.error(`keyward: ${file}: ${error instanceof Error ? error.message : String(error)}`);
+      process.exitCode = 1;
+      return;
+    }
+    const summary = await runOperatorCommand("importKeys", { text });
+    if (!summary) return;
+    if (summary.imported === 0) {
+      console.log(`nothing imported: all ${summary.skipped} keys are already present`);
+      return;
+    }
+    for (const ws of summary.workspaces) {
+      console.log(`${ws.slug}: ${ws.imported} imported, ${ws.skipped} already present`);
+    }
+    console.log(`imported ${summary.imported} keys (${summary.skipped} already present)`);
+    if (summary.prefixes.length) console.log(`keys beginning ${summary.prefixes.join(", ")} are looked up by hash`);
+  });
+
+program
+  .command("export-workspace")
+  .description("write a JSON backup of a workspace: no secrets, but key hashes unless --without-hashes")
+  .argument("<slug>", "the workspace's slug")
+  .option("--out <file>", "write it to this file (mode 0600) instead of standard output")
+  .option("--without-hashes", "leave key hashes out: a record that cannot restore keys")
+  .action(async (slug: string, options: { out?: string; withoutHashes?: boolean }) => {
+    const backup = await runOperatorCommand("exportWorkspace", { slug, withoutHashes: options.withoutHashes ?? false });
+    if (!backup) return;
+    const text = `${JSON.stringify(backup, null, 2)}\n`;
+    if (!options.out) {
+      process.stdout.write(text);
+      return;
+    }
+    // Key hashes are what a lookup matches: the file is readable by its owner only.
+    writeFileSync(options.out, text, { mode: 0o600 });
+    chmodSync(options.out, 0o600);
+    const keys = (backup.keys as unknown[]).length;
+    console.error(`wrote ${options.out} (mode 0600): workspace ${slug}, ${keys} working keys`);
+  });
+
+program
+  .command("rotate-master-key")
+  .description(
+    "seal every encrypted copy under a new master key while the server keeps serving (README: Moving keys in and out)",
+  )
+  .action(() => rotateMasterKey(cliConfig()));
 
 await program.parseAsync();

@@ -38,5 +38,6 @@ export async function runOperatorCommand<C extends Name>(command: C, input: Inpu
   } catch (error) {
     return problem(error instanceof Error ? error.message : String(error));
   }
-  return reply.ok ? (reply.value as Value<C>) : problem(reply.error.message);
+  // The catalog code after the message, as the API's errors carry it (docs/errors).
+  return reply.ok ? (reply.value as Value<C>) : problem(`${reply.error.message} (${reply.error.code})`);
 }

@@ -71,6 +71,8 @@ export class KeyCache {
   private readonly platformKeys = new LRUCache<string, PlatformKey>({ max: 10_000, ttl: 10 * 60_000 });
   private readonly services = new LRUCache<string, InactiveServices>({ max: 50_000, ttl: 10 * 60_000 });
   private readonly deployed: LRUCache<string, DeployedEntry>;
+  /** Beginnings of imported foreign keys (see lookup.ts); null until read. */
+  private prefixes: readonly string[] | null = null;
   private epoch = 0;
   private trusted = true;
   private readonly followers: CacheFollower[] = [];
@@ -250,6 +252,32 @@ export class KeyCache {
     this.trusted = true;
   }
 
+  /** The imported-key prefixes when this process holds them, without a promise. */
+  cachedImportedPrefixes(): readonly string[] | undefined {
+    return this.prefixes ?? undefined;
+  }
+
+  /** Read once per process (and again after an import): a few rows, usually none. */
+  async importedPrefixes(): Promise<readonly string[]> {
+    if (this.prefixes) return this.prefixes;
+    const epoch = this.epoch;
+    this.stats.dbLookups++;
+    const rows = await this.db.importedKeyPrefix.findMany({ select: { prefix: true } });
+    const prefixes = rows.map((row) => row.prefix);
+    if (epoch === this.epoch) this.prefixes = prefixes;
+    return prefixes;
+  }
+
+  /**
+   * Keys were imported: an imported key's hash may sit in the negative cache from
+   * an earlier probe (too many to name in one message), and new prefixes may exist.
+   */
+  invalidateImports(): void {
+    this.epoch++;
+    this.unknown.clear();
+    this.prefixes = null;
+  }
+
   invalidateKeys(hashes: readonly string[]): void {
     this.epoch++;
     for (const hash of hashes) {
@@ -274,6 +302,7 @@ export class KeyCache {
     this.keys.clear();
     this.platformKeys.clear();
     this.unknown.clear();
+    this.prefixes = null;
     this.workspaces.clear();
     for (const follower of this.followers) follower.clear();
     this.services.clear();

@@ -18,7 +18,11 @@ import type { KeyCache } from "./cache";
 // listener reconnects with backoff, and once it listens again everything cached is
 // dropped. /readyz reports the gap.
 
-export type Invalidation = { kind: "keys"; hashes: string[] } | { kind: "workspace"; id: string };
+export type Invalidation =
+  | { kind: "keys"; hashes: string[] }
+  | { kind: "workspace"; id: string }
+  /** Keys were imported (server/keys/import.ts): forget cached misses, re-read imported prefixes. */
+  | { kind: "imports" };
 
 export interface InvalidationBus {
   /** Drops the entries here, at once; other instances hear of it from the change's transaction. */
@@ -37,6 +41,7 @@ export async function announce(tx: Prisma.TransactionClient, message: Invalidati
 
 function apply(cache: KeyCache, message: Invalidation) {
   if (message.kind === "keys") cache.invalidateKeys(message.hashes);
+  else if (message.kind === "imports") cache.invalidateImports();
   else cache.invalidateWorkspace(message.id);
 }
 

@@ -13,6 +13,15 @@ import type { InactiveServices } from "./status";
 // expiry, limits and metadata from the deployment, its identity from its row. A key
 // the deployment does not list is `deployed: false`; a key revoked with `immediate`
 // is answered as its own (revoked) row whatever the deployment says.
+//
+// Keys imported from another system (import.ts) may lack Keyward's format or
+// checksum. A key that fails the format check is still looked up by hash when it
+// begins with the prefix of such an import (a short list held in memory); if
+// nothing is found it is refused exactly as before, as malformed. So a workspace
+// without foreign imports keeps the no-I/O refusal, and a made-up key with an
+// imported prefix costs what a made-up key with a valid checksum always did (a
+// hash, then one indexed read, negatively cached): CRC32 is public, so the
+// checksum never bounded that cost. README "Moving keys in and out" has more.
 
 export type KeyLookup =
   | {
@@ -29,12 +38,13 @@ export type KeyLookup =
 
 export async function lookupKey(cache: KeyCache, presented: string): Promise<KeyLookup> {
   const parsed = parseKey(presented);
-  if (!parsed.ok) return { found: false, malformed: `Invalid API key: ${parsed.reason}.` };
+  const malformed = parsed.ok ? null : `Invalid API key: ${parsed.reason}.`;
+  if (malformed !== null && !(await mayBeImported(cache, presented))) return { found: false, malformed };
   const hash = hashKey(presented);
   // Read synchronously when cached: an await per lookup is a microtask per request.
   const key = cache.cachedKey(hash) ?? (await cache.keyByHash(hash));
   const workspace = key ? (cache.cachedWorkspace(key.workspaceId) ?? (await cache.workspace(key.workspaceId))) : null;
-  if (!key || !workspace) return { found: false, malformed: null };
+  if (!key || !workspace) return { found: false, malformed };
   const inactiveServices =
     cache.cachedInactiveServices(key.workspaceId) ?? (await cache.inactiveServices(key.workspaceId));
   if (!workspace.requireDeploy) {
@@ -58,4 +68,11 @@ export async function lookupKey(cache: KeyCache, presented: string): Promise<Key
         deploymentVersion: version,
       }
     : { found: true, key, workspace, inactiveServices, deployed: false, deploymentVersion: version };
+}
+
+/** Whether a key failing the format check begins like an imported foreign key. */
+async function mayBeImported(cache: KeyCache, presented: string): Promise<boolean> {
+  const prefixes = cache.cachedImportedPrefixes() ?? (await cache.importedPrefixes());
+  for (const prefix of prefixes) if (presented.startsWith(prefix)) return true;
+  return false;
 }

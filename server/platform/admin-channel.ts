@@ -19,7 +19,8 @@ import { COMMAND_NAMES, type OperatorCommands } from "./operations";
 // One JSON line in, one JSON line out, per connection.
 
 export const NO_SERVER = Symbol("no server");
-const MAX_REQUEST_BYTES = 64 * 1024;
+// Room for an import-keys file (the CLI refuses bigger ones before sending).
+export const MAX_REQUEST_BYTES = 64 * 1024 * 1024;
 const IDLE_MS = 10_000;
 // Unix socket paths are limited to about 108 bytes.
 const MAX_SOCKET_PATH = 100;
@@ -37,6 +38,9 @@ const Inputs = {
   revokePlatformKey: z.object({ id: z.string(), reason: z.string().nullish() }),
   createAdmin: z.object({ email: z.string(), name: z.string(), password: z.string() }),
   verifyAudit: z.unknown(),
+  importKeys: z.object({ text: z.string() }),
+  exportWorkspace: z.object({ slug: z.string(), withoutHashes: z.boolean().optional() }),
+  rotateMasterKey: z.object({ key: z.string(), previous: z.array(z.string()).optional() }),
 } satisfies Record<(typeof COMMAND_NAMES)[number], z.ZodType>;
 
 const digest = (value: string) => hash("sha256", value, "buffer");
@@ -93,16 +97,21 @@ export async function openAdminChannel(
   };
 
   const server = net.createServer((socket) => {
-    let buffered = "";
+    const chunks: string[] = [];
+    let size = 0;
     socket.setEncoding("utf8");
     socket.setTimeout(IDLE_MS, () => socket.destroy());
     socket.on("error", () => socket.destroy());
     socket.on("data", (chunk: string) => {
-      buffered += chunk;
-      const end = buffered.indexOf("\n");
-      if (end === -1 && buffered.length <= MAX_REQUEST_BYTES) return;
+      // Only the new chunk is searched: a large request is not rescanned per chunk.
+      const end = chunk.indexOf("\n");
+      chunks.push(end === -1 ? chunk : chunk.slice(0, end));
+      size += chunk.length;
+      if (end === -1 && size <= MAX_REQUEST_BYTES) return;
       socket.removeAllListeners("data");
-      const line = end === -1 ? "" : buffered.slice(0, end);
+      // A command may run longer than the idle limit (an import of many keys).
+      socket.setTimeout(0);
+      const line = end === -1 ? "" : chunks.join("");
       const reply: Promise<AdminReply> =
         end === -1 ? Promise.resolve(fail("validation_failed", "request: too large", "request")) : answer(line);
       void reply

@@ -1,9 +1,14 @@
 import type { Actor } from "../audit/log";
-import { verifyAuditChain } from "../audit/log";
+import { recordAudit, verifyAuditChain } from "../audit/log";
 import type { Db } from "../db";
 import { fail, ok, type Result } from "../errors";
 import type { PlatformKey } from "../generated/prisma/client";
 import { createPlatformAdmin } from "../identity/accounts";
+import { type ImportSummary, importKeys } from "../keys/import";
+import type { Invalidation } from "../keys/invalidation";
+import { type ResealSummary, resealAll } from "../keys/reseal";
+import { createSecretBox, type MasterKeyring } from "../keys/secret-box";
+import { exportWorkspace } from "../workspaces/export";
 import { createPlatformKey, revokePlatformKey } from "./lifecycle";
 import { platformKeyStatus } from "./status";
 
@@ -42,6 +47,15 @@ export interface OperatorCommands {
   revokePlatformKey(input: { id: string; reason?: string | null }): Promise<Result<PlatformKeyView>>;
   createAdmin(input: { email: string; name: string; password: string }): Promise<Result<{ id: string; email: string }>>;
   verifyAudit(): Promise<Result<AuditCheckView>>;
+  /** JSON lines of keys issued elsewhere (server/keys/import.ts), all or nothing. */
+  importKeys(input: { text: string }): Promise<Result<ImportSummary>>;
+  /** A JSON backup of one workspace, without secrets (server/workspaces/export.ts). */
+  exportWorkspace(input: { slug: string; withoutHashes?: boolean }): Promise<Result<Record<string, unknown>>>;
+  /**
+   * Seal with `key` from now on and re-seal every sealed copy under it
+   * (keys/reseal.ts); `previous` are keys that open what is sealed today.
+   */
+  rotateMasterKey(input: { key: string; previous?: string[] }): Promise<Result<ResealSummary>>;
 }
 
 export const COMMAND_NAMES = [
@@ -50,6 +64,9 @@ export const COMMAND_NAMES = [
   "revokePlatformKey",
   "createAdmin",
   "verifyAudit",
+  "importKeys",
+  "exportWorkspace",
+  "rotateMasterKey",
 ] as const satisfies readonly (keyof OperatorCommands)[];
 
 // The command line acts as the server itself in the audit log.
@@ -73,12 +90,21 @@ export function platformKeyView(key: PlatformKey, now: Date): PlatformKeyView {
   };
 }
 
+const MASTER_KEY = /^[A-Za-z0-9+/]{43}=$/;
+
 /**
  * The commands on a database. `dropped` is told the hashes a change made stale, so
  * a server running them drops those from its cache before answering (other
- * instances hear of it from the change's own transaction).
+ * instances hear of it from the change's own transaction); `invalidate` is told
+ * other cache messages. `box` is the running server's keyring: rotate-master-key
+ * turns it, so the server seals with the new key at once and never stops opening.
  */
-export function operatorCommands(db: Db, dropped: (hashes: string[]) => void = () => {}): OperatorCommands {
+export function operatorCommands(
+  db: Db,
+  dropped: (hashes: string[]) => void = () => {},
+  invalidate: (message: Invalidation) => void = () => {},
+  box: MasterKeyring | null = null,
+): OperatorCommands {
   return {
     async createPlatformKey(input) {
       const now = new Date();
@@ -110,6 +136,35 @@ export function operatorCommands(db: Db, dropped: (hashes: string[]) => void = (
     async verifyAudit() {
       const check = await verifyAuditChain(db);
       return ok(check.ok ? check : { ...check, seq: check.seq.toString() });
+    },
+    async importKeys(input) {
+      const imported = await importKeys(db, SYSTEM, input.text, new Date());
+      if (imported.ok && imported.value.imported > 0) invalidate({ kind: "imports" });
+      return imported;
+    },
+    exportWorkspace: (input) => exportWorkspace(db, input, new Date()),
+    async rotateMasterKey(input) {
+      const previous = input.previous ?? [];
+      const bad = [input.key, ...previous].findIndex((key) => !MASTER_KEY.test(key));
+      if (bad !== -1) {
+        const field = bad === 0 ? "key" : "previous";
+        return fail("validation_failed", `${field}: a master key is 32 bytes in base64 (44 characters)`, field);
+      }
+      const next = Buffer.from(input.key, "base64");
+      const ring =
+        box ?? createSecretBox({ current: next, previous: previous.map((key) => Buffer.from(key, "base64")) });
+      ring.rotate(next);
+      const summary = await resealAll(db, ring);
+      const data = { keyId: summary.keyId, resealed: summary.resealed, unreadable: summary.unreadable };
+      await db.$transaction((tx) =>
+        recordAudit(
+          tx,
+          SYSTEM,
+          { workspaceId: null, action: "master_key.rotate", targetType: "master_key", targetId: null, data },
+          new Date(),
+        ),
+      );
+      return ok(summary);
     },
   };
 }

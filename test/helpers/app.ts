@@ -18,6 +18,8 @@ export interface TestApp {
   deps: Awaited<ReturnType<typeof createApp>>["deps"];
   /** The key engine: cache (with its stats), invalidation bus, limits, usage recorder. */
   keys: Awaited<ReturnType<typeof createApp>>["keys"];
+  /** The master keyring (rotate-master-key turns it). */
+  box: Awaited<ReturnType<typeof createApp>>["box"];
   /** SQL statements sent so far, with `countQueries`. */
   queries: string[];
   /** Runs `call` and returns the SQL statements it issued (with `countQueries`). */
@@ -92,6 +94,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: Te
     serve: app.fetch,
     deps: app.deps,
     keys: app.keys,
+    box: app.box,
     queries,
     counting: async (call) => {
       const from = queries.length;

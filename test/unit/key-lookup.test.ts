@@ -11,6 +11,9 @@ const empty = {
   keyByHash: async () => null,
   cachedWorkspace: () => undefined,
   workspace: async () => null,
+  // No imported foreign keys (keys/import.ts): a malformed key is never looked up.
+  cachedImportedPrefixes: () => [],
+  importedPrefixes: async () => [],
 } as unknown as KeyCache;
 
 describe("lookupKey", () => {

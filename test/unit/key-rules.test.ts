@@ -911,7 +911,8 @@ describe("createSecretBox", () => {
     fc.assert(
       fc.property(plaintextArb, (plaintext) => {
         const sealed = box.seal(plaintext);
-        expect(sealed).toMatch(/^[A-Za-z0-9_-]+$/);
+        // The sealing key's id, then the ciphertext.
+        expect(sealed).toMatch(/^[A-Za-z0-9_-]{8}\.[A-Za-z0-9_-]+$/);
         expect(box.open(sealed)).toBe(plaintext);
         // Another box on the same key opens it too.
         expect(createSecretBox(Buffer.from(key)).open(sealed)).toBe(plaintext);
@@ -971,16 +972,20 @@ describe("createSecretBox", () => {
   });
 
   it("open of a sealed empty string cut short returns null (the GCM tag must be 16 bytes)", () => {
-    const raw = Buffer.from(box.seal(""), "base64url");
+    const [id, body] = box.seal("").split(".") as [string, string];
+    const raw = Buffer.from(body, "base64url");
     expect(raw.length).toBe(12 + 16);
     for (let keep = 0; keep < raw.length; keep++) {
+      expect(box.open(`${id}.${raw.subarray(0, keep).toString("base64url")}`), `kept ${keep} bytes`).toBeNull();
+      // Without its key id (a value from before ids) it is refused alike.
       expect(box.open(raw.subarray(0, keep).toString("base64url")), `kept ${keep} bytes`).toBeNull();
     }
   });
 
   it("open of bytes appended to a sealed string returns null", () => {
-    const raw = Buffer.from(box.seal("hello"), "base64url");
-    expect(box.open(Buffer.concat([raw, Buffer.from([0])]).toString("base64url"))).toBeNull();
+    const [id, body] = box.seal("hello").split(".") as [string, string];
+    const raw = Buffer.from(body, "base64url");
+    expect(box.open(`${id}.${Buffer.concat([raw, Buffer.from([0])]).toString("base64url")}`)).toBeNull();
   });
 
   it("open of garbage returns null and never throws", () => {
