@@ -37,6 +37,8 @@ export async function createApp(options: {
   logger: Logger;
   clock?: Clock;
   database?: Database;
+  /** Where the dashboard's built files are (default: web/dist of this checkout). */
+  dashboardDir?: string;
 }): Promise<App> {
   const { config, logger } = options;
   const database =
@@ -78,7 +80,7 @@ export async function createApp(options: {
   });
   webhooks.start();
   const yoga = createKeywardYoga(deps);
-  const edge = createEdge({ ...deps, ping: database.ping });
+  const edge = createEdge({ ...deps, ping: database.ping, dashboardDir: options.dashboardDir });
   return {
     edge,
     fetch: createFetchHandler(deps, edge, yoga),

@@ -3,6 +3,8 @@ import { renderErrorDocs } from "../docs";
 import { docPath } from "../errors";
 import { type BodyRefusal, declaredTooLarge, parseJsonBody, refusalAnswer, refuseMediaType, tooLarge } from "./body";
 import { corsHeaders } from "./cors";
+import { createSessionRoute, SESSION_PATH } from "./dashboard/session";
+import { createDashboardFiles, defaultDashboardDir, isDashboardPath } from "./dashboard/static";
 import type { EdgeAnswer, EdgeRequest } from "./exchange";
 import { createGraphQLRunner } from "./graphql-runner";
 import type { RequestMeta } from "./request-meta";
@@ -11,17 +13,19 @@ import { createRestRoutes } from "./rest/routes";
 // The one request edge. Both transports — node:http in production (node-handler.ts)
 // and the Fetch API (fetch-handler.ts: tests, embedding) — turn a request into an
 // EdgeRequest and hand it here; this decides every route: health, error docs, the
-// plain-HTTP verify routes, and POST /graphql (media type, size while streaming,
+// plain-HTTP verify routes, the dashboard (its files and its cookie session), and POST /graphql (media type, size while streaming,
 // strict JSON, then the document runner). It returns null for what Yoga serves:
 // GET /graphql and GraphiQL, CORS preflights, and documents the runner leaves to it.
 // Request id, base URL and the access log are decided here too, once.
 
 export type AccessLogMode = "all" | "errors" | "off";
 
-export function createEdge(deps: AppDeps & { ping: () => Promise<boolean> }) {
+export function createEdge(deps: AppDeps & { ping: () => Promise<boolean>; dashboardDir?: string | undefined }) {
   const docs = renderErrorDocs();
   const rest = createRestRoutes(deps);
   const graphql = createGraphQLRunner(deps);
+  const session = createSessionRoute(deps.config, graphql);
+  const dashboard = createDashboardFiles(deps.dashboardDir ?? defaultDashboardDir());
   const cors = corsHeaders(deps.config.corsOrigins);
   const mode: AccessLogMode = deps.config.accessLog;
 
@@ -68,6 +72,9 @@ export function createEdge(deps: AppDeps & { ping: () => Promise<boolean> }) {
               body: docs,
             }
           : null;
+    }
+    if (isDashboardPath(request.path)) {
+      return request.path === SESSION_PATH ? session(request) : dashboard(request);
     }
     const plain = rest.match(request.path);
     if (!plain) return null;
