@@ -13,8 +13,9 @@ export default defineConfig({
   },
   test: {
     include: ["test/**/*.test.ts"],
-    // Real multi-process tests need PostgreSQL and Redis: `npm run test:cluster`.
-    exclude: ["test/cluster/**", "**/node_modules/**"],
+    // Real multi-process tests need PostgreSQL and Redis: `npm run test:cluster`;
+    // the dashboard in Chromium has its own command: `npm run test:e2e`.
+    exclude: ["test/cluster/**", "test/browser/**", "**/node_modules/**"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",

@@ -45,18 +45,20 @@ export function CreateKeyModal({ workspaceId, role, environment, onClose, onCrea
     setBusy(true);
     setError(null);
     try {
+      const scopes = form.getAll("scopes").map(String);
+      // Fields left empty are left out: the server reads an absent field as its default.
       const { createApiKey } = await api.createApiKey({
         input: {
           workspaceId,
           name,
           type,
           environment: env,
-          scopes: form.getAll("scopes").map(String),
-          serviceId: serviceId || null,
-          allowedOrigins: type === "PUBLISHABLE" ? list(form.get("origins")) : null,
-          allowedIps: type === "SECRET" ? list(form.get("ips")) : null,
-          expiresAt: expires ? new Date(expires).toISOString() : null,
-          rateLimit: limit ? { limit: Number(limit), windowSeconds: 3600 } : null,
+          ...(scopes.length ? { scopes } : {}),
+          ...(serviceId ? { serviceId } : {}),
+          ...(type === "PUBLISHABLE" ? { allowedOrigins: list(form.get("origins")) } : {}),
+          ...(type === "SECRET" && list(form.get("ips")).length ? { allowedIps: list(form.get("ips")) } : {}),
+          ...(expires ? { expiresAt: new Date(expires).toISOString() } : {}),
+          ...(limit ? { rateLimit: { limit: Number(limit), windowSeconds: 3600 } } : {}),
         },
       });
       onCreated(createApiKey.secret, createApiKey.apiKey.name, env);

@@ -71,7 +71,7 @@ export function HomePage({ memberships, missing, onCreated, go }: Props) {
         </label>
         <label>
           Slug <span className="muted">(3–40 of a-z, 0-9, -)</span>
-          <input name="slug" required pattern="[a-z0-9-]{3,40}" />
+          <input name="slug" required pattern="[a-z0-9\-]{3,40}" />
         </label>
         <ErrorNotice error={error} />
         <button type="submit" disabled={busy}>

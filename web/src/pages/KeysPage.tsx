@@ -41,10 +41,10 @@ export function KeysPage({ membership }: { membership: Membership }) {
       const { apiKeys } = await api.apiKeys({
         workspaceId,
         environment,
-        type: type || null,
-        status: status || null,
         first: PAGE,
-        after,
+        ...(type ? { type } : {}),
+        ...(status ? { status } : {}),
+        ...(after ? { after } : {}),
       });
       setData(apiKeys);
     } catch (caught) {
