@@ -136,6 +136,23 @@ describe("the cookie as a credential", () => {
     expect(await app.db.workspace.count({ where: { slug: "evil-csrf" } })).toBe(0);
   });
 
+  it("attack: the cookie without the CSRF header cannot verify keys over plain HTTP either", async () => {
+    const { cookie } = await signedUpCookie();
+    const verify = (headers: Record<string, string>) =>
+      app.fetch("/v1/keys/verify", {
+        method: "POST",
+        headers: { ...JSON_TYPE, cookie, ...headers },
+        body: JSON.stringify({ key: "sk_test_not_a_real_key" }),
+      });
+    const refused = await verify({});
+    expect(refused.status).toBe(401);
+    expect((await refused.json()).error.code).toBe("authentication_required");
+    // With the header the caller is signed in, and the key itself is what gets judged.
+    const judged = await verify(CSRF);
+    expect(judged.status).toBe(200);
+    expect((await judged.json()).valid).toBe(false);
+  });
+
   it("attack: an API key planted as the session cookie is not taken as a credential", async () => {
     const { client } = await signUpUser(app, "planter");
     const ws = (await client.createWorkspace({ input: { name: "Planted", slug: `planted-${Date.now()}` } }))

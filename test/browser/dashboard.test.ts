@@ -257,6 +257,7 @@ describe("the dashboard in Chromium", () => {
     });
     await expect.poll(() => page.getByRole("button", { name: "+ Create secret key" }).count()).toBe(0);
     await expect.poll(() => page.getByRole("switch").count()).toBe(0);
+    await expect.poll(() => page.getByRole("link", { name: "Members" }).count()).toBe(0);
     await expect.poll(() => page.getByRole("button", { name: /^(Roll|Revoke)/ }).count()).toBe(0);
     await screenshot(page, "member-keys");
   });

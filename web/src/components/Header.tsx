@@ -13,6 +13,7 @@ interface Props {
 /** The top bar: workspace switcher, the workspace's pages, and sign-out. */
 export function Header({ user, memberships, route, go, onSignOut }: Props) {
   const slug = route.page === "home" ? "" : route.slug;
+  const role = memberships.find((m) => m.workspace.slug === slug)?.role;
   return (
     <header className="topbar">
       <a
@@ -51,16 +52,18 @@ export function Header({ user, memberships, route, go, onSignOut }: Props) {
           >
             API keys
           </a>
-          <a
-            href={`/dashboard/w/${slug}/members`}
-            aria-current={route.page === "members" ? "page" : undefined}
-            onClick={(event) => {
-              event.preventDefault();
-              go({ page: "members", slug });
-            }}
-          >
-            Members
-          </a>
+          {role !== "MEMBER" && (
+            <a
+              href={`/dashboard/w/${slug}/members`}
+              aria-current={route.page === "members" ? "page" : undefined}
+              onClick={(event) => {
+                event.preventDefault();
+                go({ page: "members", slug });
+              }}
+            >
+              Members
+            </a>
+          )}
         </nav>
       )}
       <span className="who" title={user.email}>
