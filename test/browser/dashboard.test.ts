@@ -226,6 +226,23 @@ describe("the dashboard in Chromium", () => {
     await screenshot(page, "keys-off");
   });
 
+  it("charts a key's requests per hour by outcome", async () => {
+    // The usage recorder writes what it counted every 5 s.
+    await new Promise((resolve) => setTimeout(resolve, 5_500));
+    await timed("usage chart", async () => {
+      const rolling = page.locator("table.keys tbody tr", { has: page.locator(".badge", { hasText: /^ROLLING$/ }) });
+      await rolling.getByRole("button", { name: `Usage of ${KEY_NAME}` }).click();
+      await dialog().locator("svg.recharts-surface").first().waitFor();
+    });
+    const caption = await dialog().locator("figcaption").textContent();
+    // Two valid verifications (once created, once during the roll's grace), one refused while keys were off.
+    expect(caption).toContain("VALID: 2");
+    expect(caption).toContain("keys_disabled: 1");
+    await screenshot(page, "usage");
+    await page.keyboard.press("Escape");
+    await expect.poll(() => dialog().count()).toBe(0);
+  });
+
   it("a MEMBER added on the members page sees the workspace but no key controls", async () => {
     await timed("member view", async () => {
       // The member signs up through the API, as someone else would in their own browser.

@@ -8,10 +8,11 @@ interface Props {
   rows: KeyRow[];
   onRoll: (key: KeyRow) => void;
   onRevoke: (key: KeyRow) => void;
+  onUsage: (key: KeyRow) => void;
 }
 
 /** The key table; on narrow screens each row becomes a card (styles.css). */
-export function KeysTable({ rows, onRoll, onRevoke }: Props) {
+export function KeysTable({ rows, onRoll, onRevoke, onUsage }: Props) {
   return (
     <div className="table-wrap">
       <table className="keys">
@@ -52,6 +53,14 @@ export function KeysTable({ rows, onRoll, onRevoke }: Props) {
                   <span className={`badge ${STATUS_CLASS[key.status] ?? ""}`}>{key.status}</span>
                 </td>
                 <td className="actions">
+                  <button
+                    type="button"
+                    className="secondary"
+                    onClick={() => onUsage(key)}
+                    aria-label={`Usage of ${key.name}`}
+                  >
+                    Usage
+                  </button>
                   {live && (
                     <button
                       type="button"

@@ -9,6 +9,7 @@ import { KeysTable } from "../components/KeysTable";
 import { RevokeModal } from "../components/RevokeModal";
 import { RollModal } from "../components/RollModal";
 import { SecretReveal } from "../components/SecretReveal";
+import { UsageModal } from "../components/UsageModal";
 import { canManageKeys } from "../roles";
 
 export type KeyRow = ApiKeysQuery["apiKeys"]["edges"][number]["node"];
@@ -19,6 +20,7 @@ type Dialog =
   | { kind: "secret"; secret: string; name: string; environment: Environment }
   | { kind: "roll"; key: KeyRow }
   | { kind: "revoke"; key: KeyRow }
+  | { kind: "usage"; key: KeyRow }
   | null;
 
 /** A workspace's keys: TEST/LIVE, filters, paging, and (for key managers) every key action. */
@@ -140,6 +142,7 @@ export function KeysPage({ membership }: { membership: Membership }) {
             rows={data.edges.map((e) => e.node)}
             onRoll={(key) => setDialog({ kind: "roll", key })}
             onRevoke={(key) => setDialog({ kind: "revoke", key })}
+            onUsage={(key) => setDialog({ kind: "usage", key })}
           />
           <div className="row spread">
             <span className="muted">
@@ -196,6 +199,7 @@ export function KeysPage({ membership }: { membership: Membership }) {
           }}
         />
       )}
+      {dialog?.kind === "usage" && <UsageModal apiKey={dialog.key} onClose={() => setDialog(null)} />}
       {dialog?.kind === "revoke" && (
         <RevokeModal
           apiKey={dialog.key}
