@@ -88,7 +88,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   server?.kill();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  await server?.exited;
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true, maxRetries: 5 });
   console.log(`flow timings (ms): ${JSON.stringify(timings)}`);
 });
 
@@ -241,6 +242,23 @@ describe("the dashboard in Chromium", () => {
     await screenshot(page, "usage");
     await page.keyboard.press("Escape");
     await expect.poll(() => dialog().count()).toBe(0);
+  });
+
+  it("adds a service and switches it off", async () => {
+    await timed("services", async () => {
+      await page.getByRole("link", { name: "Services" }).click();
+      await page.getByText("No services yet.").waitFor();
+      await page.getByLabel("Name").fill("Forms");
+      await page.getByLabel("Slug").fill("forms");
+      await page.getByRole("button", { name: "Add service" }).click();
+      const toggle = page.getByRole("switch", { name: /Forms/ });
+      await toggle.waitFor();
+      expect(await toggle.isChecked()).toBe(true);
+      await toggle.click();
+      await expect.poll(() => toggle.isChecked()).toBe(false);
+    });
+    expect(page.url()).toBe(`${server.url}/dashboard/w/${slug}/services`);
+    await screenshot(page, "services");
   });
 
   it("a MEMBER added on the members page sees the workspace but no key controls", async () => {

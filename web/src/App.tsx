@@ -7,6 +7,7 @@ import { AuthPage } from "./pages/AuthPage";
 import { HomePage } from "./pages/HomePage";
 import { KeysPage } from "./pages/KeysPage";
 import { MembersPage } from "./pages/MembersPage";
+import { ServicesPage } from "./pages/ServicesPage";
 import { useRoute } from "./route";
 
 export type Membership = NonNullable<MeQuery["me"]>["memberships"][number];
@@ -67,8 +68,10 @@ export function App() {
           />
         ) : route.page === "keys" ? (
           <KeysPage key={membership.workspace.id} membership={membership} />
-        ) : (
+        ) : route.page === "members" ? (
           <MembersPage key={membership.workspace.id} membership={membership} />
+        ) : (
+          <ServicesPage key={membership.workspace.id} membership={membership} />
         )}
       </main>
     </>

@@ -1,15 +1,18 @@
 import { useEffect, useState } from "react";
 
 // The app's few pages as paths under /dashboard (the server answers every one of
-// them with index.html): /dashboard, /dashboard/w/<slug>/keys, /dashboard/w/<slug>/members.
+// them with index.html): /dashboard, /dashboard/w/<slug>/keys, …/members, …/services.
 
-export type Route = { page: "home" } | { page: "keys" | "members"; slug: string };
+export type Route = { page: "home" } | { page: WorkspacePage; slug: string };
+export type WorkspacePage = "keys" | "members" | "services";
+const PAGES: WorkspacePage[] = ["keys", "members", "services"];
 
 const BASE = "/dashboard";
 
 export function parseRoute(pathname: string): Route {
-  const match = /^\/dashboard\/w\/([a-z0-9-]+)\/(keys|members)\/?$/.exec(pathname);
-  if (match?.[1] && (match[2] === "keys" || match[2] === "members")) return { page: match[2], slug: match[1] };
+  const match = /^\/dashboard\/w\/([a-z0-9-]+)\/([a-z]+)\/?$/.exec(pathname);
+  const page = PAGES.find((p) => p === match?.[2]);
+  if (match?.[1] && page) return { page, slug: match[1] };
   return { page: "home" };
 }
 

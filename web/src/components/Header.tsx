@@ -1,6 +1,32 @@
 import type { Membership } from "../App";
 import type { SessionUser } from "../api";
-import type { Route } from "../route";
+import { type Route, routePath, type WorkspacePage } from "../route";
+
+interface LinkProps {
+  page: WorkspacePage;
+  label: string;
+  slug: string;
+  route: Route;
+  go: (route: Route) => void;
+}
+
+/** A real link (it opens in a new tab too) that navigates in place on a plain click. */
+function PageLink({ page, label, slug, route, go }: LinkProps) {
+  const target: Route = { page, slug };
+  return (
+    <a
+      href={routePath(target)}
+      aria-current={route.page === page ? "page" : undefined}
+      onClick={(event) => {
+        if (event.metaKey || event.ctrlKey || event.shiftKey) return;
+        event.preventDefault();
+        go(target);
+      }}
+    >
+      {label}
+    </a>
+  );
+}
 
 interface Props {
   user: SessionUser;
@@ -42,28 +68,9 @@ export function Header({ user, memberships, route, go, onSignOut }: Props) {
       </label>
       {route.page !== "home" && (
         <nav aria-label="Workspace">
-          <a
-            href={`/dashboard/w/${slug}/keys`}
-            aria-current={route.page === "keys" ? "page" : undefined}
-            onClick={(event) => {
-              event.preventDefault();
-              go({ page: "keys", slug });
-            }}
-          >
-            API keys
-          </a>
-          {role !== "MEMBER" && (
-            <a
-              href={`/dashboard/w/${slug}/members`}
-              aria-current={route.page === "members" ? "page" : undefined}
-              onClick={(event) => {
-                event.preventDefault();
-                go({ page: "members", slug });
-              }}
-            >
-              Members
-            </a>
-          )}
+          <PageLink page="keys" label="API keys" slug={slug} route={route} go={go} />
+          {role !== "MEMBER" && <PageLink page="members" label="Members" slug={slug} route={route} go={go} />}
+          <PageLink page="services" label="Services" slug={slug} route={route} go={go} />
         </nav>
       )}
       <span className="who" title={user.email}>
