@@ -11,7 +11,9 @@ import { looksLikePlatformKey } from "../platform/format";
 import { lookupPlatformKey } from "../platform/lookup";
 import { checkPlatformKeyUse } from "../platform/status";
 
-// Who is calling, from the Authorization header. A bad credential is not an
+// Who is calling, from the Authorization header or the dashboard's session cookie
+// (with its CSRF header). Every path (the edge's runner, Yoga, the plain-HTTP
+// routes) comes through here via buildContext. A bad credential is not an
 // exception: it becomes an `invalid` principal, refused by every rule that needs
 // someone, so public operations still answer with their own errors.
 
