@@ -14,7 +14,7 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     // Real multi-process tests need PostgreSQL and Redis: `npm run test:cluster` and `npm run test:faults`;
-    // tests in Chromium run with `npm run test:browser` (vitest.browser.config.ts).
+    // tests in Chromium run with `npm run test:browser` (GraphiQL) and `npm run test:e2e` (the dashboard).
     exclude: ["test/cluster/**", "test/faults/**", "test/browser/**", "**/node_modules/**"],
     testTimeout: 30_000,
     hookTimeout: 60_000,

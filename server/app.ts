@@ -48,6 +48,8 @@ export async function createApp(options: {
   logger: Logger;
   clock?: Clock;
   database?: Database;
+  /** Where the dashboard's built files are (default: web/dist of this checkout). */
+  dashboardDir?: string;
 }): Promise<App> {
   const { config, logger } = options;
   // Query events feed the query-latency histogram; they cost nothing when metrics are off.
@@ -110,6 +112,7 @@ export async function createApp(options: {
     readiness: async () => ({ database: await database.ping(), invalidations: bus.subscribed() }),
     metrics,
     tracing,
+    dashboardDir: options.dashboardDir,
   });
   return {
     edge,

@@ -3,6 +3,7 @@ import { type Principal, resolvePrincipal } from "./auth/principal";
 import type { Config } from "./config";
 import type { Db } from "./db";
 import type { RequestMeta } from "./http/request-meta";
+import { credentialsFrom } from "./identity/session-cookie";
 import type { KeyCache } from "./keys/cache";
 import type { InvalidationBus } from "./keys/invalidation";
 import type { RateLimits } from "./keys/ratelimit";
@@ -95,7 +96,7 @@ class RequestContext implements Context {
 
 export async function buildContext(deps: AppDeps, headers: HeaderSource, meta: RequestMeta): Promise<Context> {
   const now = deps.clock();
-  const principal = await resolvePrincipal(deps.db, deps.keys.cache, headers.get("authorization"), {
+  const principal = await resolvePrincipal(deps.db, deps.keys.cache, credentialsFrom(headers), {
     now,
     origin: headers.get("origin"),
     ip: meta.ip,

@@ -85,9 +85,12 @@ interface ResponseBody {
 
 const known = new Set<string>(catalogErrorCodes);
 
-// The server names only catalog codes. An answer without one (a proxy's error page), or
-// with one this SDK predates, is reported as unexpected; `errors` keeps the raw code.
-function knownCode(code: string | undefined): ErrorCode {
+/**
+ * A code as the server sent it, typed: the server names only catalog codes, so an answer
+ * without one (a proxy's error page), or with one this SDK predates, is unexpected
+ * (`INTERNAL_SERVER_ERROR`); a KeywardError's `errors` keeps the raw code.
+ */
+export function knownCode(code: string | undefined): ErrorCode {
   return code !== undefined && known.has(code) ? (code as CatalogErrorCode) : "INTERNAL_SERVER_ERROR";
 }
 

@@ -5,6 +5,7 @@ export {
   type GraphQLErrorBody,
   type KeywardClient,
   KeywardError,
+  knownCode,
   type RequestOptions,
 } from "./client.js";
 export { type CatalogErrorCode, catalogErrorCodes } from "./generated/error-codes.js";

@@ -1,6 +1,7 @@
 import type { Db } from "../db";
 import { type Failure, fail, ok, type Result } from "../errors";
 import type { ApiKey, PlatformKey, User } from "../generated/prisma/client";
+import type { Credentials } from "../identity/session-cookie";
 import { isSessionTokenShape, SESSION_PREFIX, sha256Hex } from "../identity/tokens";
 import type { KeyCache, WorkspaceState } from "../keys/cache";
 import { looksLikeKey } from "../keys/format";
@@ -10,7 +11,9 @@ import { looksLikePlatformKey } from "../platform/format";
 import { lookupPlatformKey } from "../platform/lookup";
 import { checkPlatformKeyUse } from "../platform/status";
 
-// Who is calling, from the Authorization header. A bad credential is not an
+// Who is calling, from the Authorization header or the dashboard's session cookie
+// (with its CSRF header). Every path (the edge's runner, Yoga, the plain-HTTP
+// routes) comes through here via buildContext. A bad credential is not an
 // exception: it becomes an `invalid` principal, refused by every rule that needs
 // someone, so public operations still answer with their own errors.
 
@@ -37,15 +40,36 @@ export function parseBearer(header: string | null): Result<string | null> {
   return ok(match[1]);
 }
 
+/**
+ * The request's one credential: the Authorization header when there is one, else the
+ * dashboard's session cookie. The cookie is sent by the browser on its own, so it
+ * counts only with the CSRF header, which a cross-site page cannot add.
+ */
+function chooseToken(credentials: Credentials): Result<string | null> {
+  if (credentials.authorization !== null && credentials.authorization.trim() !== "") {
+    return parseBearer(credentials.authorization);
+  }
+  if (credentials.cookie === null) return ok(null);
+  // The cookie carries a session and nothing else: an API key set as a cookie is not one.
+  if (!isSessionTokenShape(credentials.cookie)) return fail("authentication_required", "Malformed session cookie.");
+  if (!credentials.csrfHeader) {
+    return fail(
+      "authentication_required",
+      "A request signed in by the dashboard's session cookie must carry the x-graphql-yoga-csrf header.",
+    );
+  }
+  return ok(credentials.cookie);
+}
+
 export async function resolvePrincipal(
   db: Db,
   cache: KeyCache,
-  header: string | null,
+  credentials: Credentials,
   facts: RequestFacts,
 ): Promise<Principal> {
-  const bearer = parseBearer(header);
-  if (!bearer.ok) return { kind: "invalid", failure: bearer.error };
-  const token = bearer.value;
+  const chosen = chooseToken(credentials);
+  if (!chosen.ok) return { kind: "invalid", failure: chosen.error };
+  const token = chosen.value;
   if (token === null) return { kind: "anonymous" };
   if (token.startsWith(SESSION_PREFIX)) return resolveSession(db, token, facts.now);
   if (looksLikeKey(token)) return resolveKey(cache, token, facts);

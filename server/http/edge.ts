@@ -6,6 +6,8 @@ import type { Metrics } from "../observability/metrics";
 import type { Tracing } from "../observability/tracing";
 import { type BodyRefusal, declaredTooLarge, parseJsonBody, refusalAnswer, refuseMediaType, tooLarge } from "./body";
 import { corsHeaders } from "./cors";
+import { createSessionRoute, SESSION_PATH } from "./dashboard/session";
+import { createDashboardFiles, defaultDashboardDir, isDashboardPath } from "./dashboard/static";
 import type { EdgeAnswer, EdgeRequest } from "./exchange";
 import { createGraphQLRunner } from "./graphql-runner";
 import { metricsRoute } from "./metrics-route";
@@ -15,7 +17,7 @@ import { createRestRoutes } from "./rest/routes";
 // The one request edge. Both transports — node:http in production (node-handler.ts)
 // and the Fetch API (fetch-handler.ts: tests, embedding) — turn a request into an
 // EdgeRequest and hand it here; this decides every route: `/`, health, error docs, the
-// plain-HTTP verify routes, and POST /graphql (media type, size while streaming,
+// plain-HTTP verify routes, the dashboard (its files and its cookie session), and POST /graphql (media type, size while streaming,
 // strict JSON, then the document runner). It returns null for what Yoga serves:
 // GET /graphql and GraphiQL, CORS preflights, and documents the runner leaves to it.
 // Request id, base URL, the access log, metrics and the trace span are decided here
@@ -38,12 +40,16 @@ export interface EdgeDeps extends AppDeps {
   metrics?: Metrics | null;
   /** Present when OTEL_EXPORTER_OTLP_ENDPOINT is set: one span per request. */
   tracing?: Tracing | null;
+  /** Where the built dashboard lives (web/dist unless a test says otherwise). */
+  dashboardDir?: string | undefined;
 }
 
 export function createEdge(deps: EdgeDeps) {
   const docs = renderErrorDocs();
   const rest = createRestRoutes(deps);
   const graphql = createGraphQLRunner(deps);
+  const session = createSessionRoute(deps.config, graphql);
+  const dashboard = createDashboardFiles(deps.dashboardDir ?? defaultDashboardDir());
   const cors = corsHeaders(deps.config.corsOrigins);
   const mode: AccessLogMode = deps.config.accessLog;
   const metrics = deps.metrics ?? null;
@@ -108,6 +114,9 @@ export function createEdge(deps: EdgeDeps) {
               body: docs,
             }
           : null;
+    }
+    if (isDashboardPath(request.path)) {
+      return request.path === SESSION_PATH ? session(request) : dashboard(request);
     }
     const plain = rest.match(request.path);
     if (!plain) return null;

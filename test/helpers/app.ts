@@ -45,6 +45,8 @@ export interface TestApp {
 export interface TestAppOptions {
   /** Record every SQL statement Prisma sends in `app.queries`. */
   countQueries?: boolean;
+  /** Serve the dashboard's files from here instead of web/dist. */
+  dashboardDir?: string;
 }
 
 export async function startTestApp(env: Record<string, string> = {}, options: TestAppOptions = {}): Promise<TestApp> {
@@ -86,6 +88,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: Te
     logger: createLogger(config.logLevel, sink),
     database: database.database,
     clock: () => clock.now,
+    ...(options.dashboardDir ? { dashboardDir: options.dashboardDir } : {}),
   });
   const fetchIn = (input: string, init?: RequestInit) => app.fetch(input, init, { ip: TEST_IP });
   return {
