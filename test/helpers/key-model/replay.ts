@@ -64,7 +64,18 @@ export async function checkModel<T>(
       ...(replayPath ? [`KEYWARD_MODEL_REPLAY='${replayPath}'`] : []),
       `npx vitest run ${file}`,
     ].join(" ");
-    throw new Error(`Replay with: ${replay}\n\n${fc.defaultReportMessage(result) ?? ""}`);
+    const error = result.errorInstance as { message?: string; actual?: unknown; expected?: unknown };
+    const diff =
+      "actual" in error
+        ? `\n  got:      ${fc.stringify(error.actual)}\n  expected: ${fc.stringify(error.expected)}`
+        : "";
+    const cause = `${error.message ?? String(error)}${diff}`;
+    throw new Error(
+      `Replay with: ${replay}\n\n${fc.defaultReportMessage(result) ?? ""}\n\nThe failing check: ${cause}`,
+      {
+        cause: result.errorInstance,
+      },
+    );
   }
   return { runs: result.numRuns, failed: false, ms };
 }
