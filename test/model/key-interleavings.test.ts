@@ -82,7 +82,7 @@ describe("with fast-check's scheduler ordering every start, query and answer", (
           expect(await settled(real, key.secret), `old key after a roll with grace ${grace}`).toEqual([old, old]);
         },
       );
-      await checkModel(property, settings, FILE);
+      await checkModel(property, settings, FILE, "roll × roll");
     },
     TIMEOUT,
   );
@@ -104,7 +104,7 @@ describe("with fast-check's scheduler ordering every start, query and answer", (
           "invalid_api_key",
         ]);
       });
-      await checkModel(property, settings, FILE);
+      await checkModel(property, settings, FILE, "revoke × verify");
     },
     TIMEOUT,
   );
@@ -133,7 +133,7 @@ describe("with fast-check's scheduler ordering every start, query and answer", (
           expect(await settled(real, key.secret), "once the dust settles").toEqual([now, now]);
         },
       );
-      await checkModel(property, settings, FILE);
+      await checkModel(property, settings, FILE, "switch × verify");
     },
     TIMEOUT,
   );

@@ -41,12 +41,13 @@ export interface ModelReport {
 
 /**
  * Runs the property and, on failure, throws fast-check's report headed by the
- * command line that replays the shrunk case. `file` is the test file, for that line.
+ * command line that replays the shrunk case. `file` and `test` (a part of its name) are for that line.
  */
 export async function checkModel<T>(
   property: fc.IAsyncProperty<T>,
   settings: ModelSettings,
   file: string,
+  test?: string,
 ): Promise<ModelReport> {
   const started = performance.now();
   const result = await fc.check(property, {
@@ -62,7 +63,7 @@ export async function checkModel<T>(
       `KEYWARD_MODEL_SEED=${result.seed}`,
       `KEYWARD_MODEL_PATH=${result.counterexamplePath ?? ""}`,
       ...(replayPath ? [`KEYWARD_MODEL_REPLAY='${replayPath}'`] : []),
-      `npx vitest run ${file}`,
+      `npx vitest run ${file}${test ? ` -t '${test}'` : ""}`,
     ].join(" ");
     const error = result.errorInstance as { message?: string; actual?: unknown; expected?: unknown };
     const diff =
