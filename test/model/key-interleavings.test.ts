@@ -88,6 +88,47 @@ describe("with fast-check's scheduler ordering every start, query and answer", (
   );
 
   it(
+    "roll × revoke of one key: a roll that had not taken effect when the revoke answered is refused, so no successor appears after it",
+    async () => {
+      const real = await newWorkspace(app, owner);
+      const property = fc.asyncProperty(
+        fc.scheduler(),
+        fc.constantFrom(0, 600),
+        fc.nat({ max: 30 }),
+        async (s, grace, delay) => {
+          const key = await secretKey(real);
+          let successorsAtAnswer = -1;
+          const [rolled] = await withScheduler(s, async () => {
+            const roll = launch(s, {
+              who: "roll",
+              run: () => attempt(real.client.rollApiKey({ input: { id: key.id, gracePeriodSeconds: grace } })),
+            });
+            const revoked = Promise.race([afterSteps(delay), roll]).then(() =>
+              atomically(s, "revoke", async () => {
+                await real.client.revokeApiKey({ input: { id: key.id, reason: "raced" } });
+                // What an operator who lists the workspace's keys right after the answer sees.
+                successorsAtAnswer = await app.db.apiKey.count({ where: { rolledFromId: key.id } });
+              }),
+            );
+            return s.waitFor(Promise.all([roll, revoked]));
+          });
+          if (successorsAtAnswer === 0) {
+            expect(rolled, "a roll still under way when the revoke answered").toMatchObject({
+              ok: false,
+              code: "validation_failed",
+              message: expect.stringContaining("revoked"),
+            });
+          }
+          expect(await settled(real, key.secret)).toEqual(["invalid_api_key", "invalid_api_key"]);
+          if (rolled?.ok) expect(await settled(real, rolled.value.rollApiKey.secret)).toEqual(["VALID", "VALID"]);
+        },
+      );
+      await checkModel(property, settings, FILE, "roll × revoke");
+    },
+    TIMEOUT,
+  );
+
+  it(
     "revoke × verify: a verification that starts after the revoke answered is refused, and nothing stale stays cached",
     async () => {
       const real = await newWorkspace(app, owner);
