@@ -101,6 +101,8 @@ describe("with fast-check's scheduler ordering every start, query and answer", (
           const [rolled] = await withScheduler(s, async () => {
             const roll = launch(s, {
               who: "roll",
+              // Its transaction whole: the revoke's step waits for it (see gate.ts).
+              wholeTransactions: true,
               run: () => attempt(real.client.rollApiKey({ input: { id: key.id, gracePeriodSeconds: grace } })),
             });
             const revoked = Promise.race([afterSteps(delay), roll]).then(() =>

@@ -17,7 +17,15 @@ import type { Database } from "../../../server/db";
 
 type Prisma = Database["prisma"];
 
-const actor = new AsyncLocalStorage<string>();
+interface Tag {
+  who: string;
+  /** Its transactions run whole, their statements not held (see `Scheduled.wholeTransactions`). */
+  whole: boolean;
+  /** Set while a whole transaction of this request runs. */
+  inTransaction: boolean;
+}
+
+const actor = new AsyncLocalStorage<Tag>();
 let scheduler: Scheduler | null = null;
 /** Held steps let go so far in this exploration, and who waits for a count of them. */
 let released = 0;
@@ -41,10 +49,10 @@ export function gatedPrisma(client: Prisma): Prisma {
   const extended = client.$extends({
     query: {
       async $allOperations({ model, operation, args, query }) {
-        const who = actor.getStore();
+        const tag = actor.getStore();
         const held = scheduler;
-        if (who === undefined || held === null) return query(args);
-        const what = `${who}: ${model ?? "sql"}.${operation}`;
+        if (tag === undefined || tag.inTransaction || held === null) return query(args);
+        const what = `${tag.who}: ${model ?? "sql"}.${operation}`;
         await held.schedule(Promise.resolve(), `${what} sent`);
         stepped();
         const result = await query(args);
@@ -54,20 +62,42 @@ export function gatedPrisma(client: Prisma): Prisma {
       },
     },
   });
+  const $transaction = extended.$transaction.bind(extended) as (...args: unknown[]) => Promise<unknown>;
+  const whole = (first: unknown, ...rest: unknown[]) => {
+    const tag = actor.getStore();
+    if (typeof first !== "function" || !tag?.whole) return $transaction(first, ...rest);
+    // A flag on the request's tag, not a nested context: Prisma runs a transaction's
+    // statements from its own promise chain, outside the callback's async context.
+    tag.inTransaction = true;
+    return $transaction(first, ...rest).finally(() => {
+      tag.inTransaction = false;
+    });
+  };
   // Same methods and models; the extended client's type only differs in its generics.
-  return extended as unknown as Prisma;
+  return new Proxy(extended, {
+    get: (target, property, receiver) =>
+      property === "$transaction" ? whole : Reflect.get(target, property, receiver),
+  }) as unknown as Prisma;
 }
 
 /** A request the scheduler starts: `started` is called the moment it is let go. */
 export interface Scheduled<T> {
   who: string;
+  /**
+   * Run its transactions whole: the scheduler holds its statements outside
+   * transactions only, so each transaction runs as one step. Needed beside an `atomically` step
+   * that writes the same rows: that step waits for the transaction, and the
+   * scheduler waits for that step, so holding the transaction's statements would
+   * deadlock until Prisma's transaction timeout.
+   */
+  wholeTransactions?: boolean;
   run(): Promise<T>;
   started?(): void;
 }
 
 /** Starts one request when the scheduler picks it, tagged with its name (also from inside another request). */
 export function launch<T>(s: Scheduler, request: Scheduled<T>): Promise<T> {
-  return actor.run(request.who, async () => {
+  return actor.run({ who: request.who, whole: request.wholeTransactions ?? false, inTransaction: false }, async () => {
     await s.schedule(Promise.resolve(), `${request.who} starts`);
     stepped();
     request.started?.();
