@@ -14,11 +14,12 @@ import { attempt, newWorkspace, type Real, verifyGraphql, verifyRest } from "../
 import { checkModel, modelSettings } from "../helpers/key-model/replay";
 
 // fast-check's scheduler explores interleavings of concurrent requests on one key:
-// roll × roll, revoke × verify, switch × verify. test/helpers/key-model/gate.ts holds
-// every database call of each request (before it is sent and before its answer
-// resumes the server) until the scheduler picks it, and starts each request when
-// the scheduler says. The rules: of two rolls of one key exactly one makes a
-// successor; a verification that starts after the revoke (or switch) answered
+// roll × roll, roll × revoke, revoke × verify, switch × verify.
+// test/helpers/key-model/gate.ts holds every database call of each request (before
+// it is sent and before its answer resumes the server) until the scheduler picks
+// it, and starts each request when the scheduler says. The rules: of two rolls of
+// one key exactly one makes a successor; a roll not yet done when a revoke answered
+// is refused; a verification that starts after the revoke (or switch) answered
 // sees it; one that started before may see either state; and nothing stale stays
 // cached afterwards.
 
