@@ -252,41 +252,43 @@ export async function rollApiKey(
       "id: this key is one half of a pair: regenerate both with regenerateKeyPair",
       "id",
     );
-  const status = keyStatus(key, now);
+  // Lock the row, then read it again and look for a successor: under READ COMMITTED
+  // each statement sees what committed before it started, so a roll that waited for
+  // the lock sees the successor the winner just made, and a revoke that committed
+  // after the caller loaded the key (and may have answered already) refuses the roll.
+  await tx.$queryRaw`SELECT id FROM api_keys WHERE id = ${key.id}::uuid FOR UPDATE`;
+  const current = await tx.apiKey.findUniqueOrThrow({ where: { id: key.id } });
+  const status = keyStatus(current, now);
   if (status === "REVOKED")
     return fail("validation_failed", "id: a revoked key cannot be rolled; create a new key", "id");
   if (status === "EXPIRED")
     return fail("validation_failed", "id: an expired key cannot be rolled; create a new key", "id");
-  // Lock the row, then look for a successor in a second statement: under READ
-  // COMMITTED each statement sees what committed before it started, so a roll that
-  // waited for the lock sees the successor the winner just made.
-  await tx.$queryRaw`SELECT id FROM api_keys WHERE id = ${key.id}::uuid FOR UPDATE`;
   if (await tx.apiKey.findUnique({ where: { rolledFromId: key.id }, select: { id: true } })) {
     return fail("validation_failed", "id: this key was already rolled; roll its successor instead", "id");
   }
-  const scopes = effectiveScopes(key);
+  const scopes = effectiveScopes(current);
   const refused =
-    checkEnvironment(caller, key.environment) ??
+    checkEnvironment(caller, current.environment) ??
     checkGrant(caller, scopes) ??
-    checkRate(caller, effectiveLimit(key)) ??
-    checkSigningGrant(caller, key);
+    checkRate(caller, effectiveLimit(current)) ??
+    checkSigningGrant(caller, current);
   if (refused) return failed(refused);
   const created = await insertKey(
     tx,
     {
-      workspaceId: key.workspaceId,
-      environment: key.environment,
-      type: key.type,
-      name: key.name,
+      workspaceId: current.workspaceId,
+      environment: current.environment,
+      type: current.type,
+      name: current.name,
       scopes,
-      allowedOrigins: key.allowedOrigins,
-      allowedIps: key.allowedIps,
-      serviceId: key.serviceId,
-      expiresAt: key.expiresAt,
-      rateLimitLimit: key.rateLimitLimit,
-      rateLimitWindowSeconds: key.rateLimitWindowSeconds,
-      metadata: key.metadata as Prisma.InputJsonValue,
-      canSignTokens: key.canSignTokens,
+      allowedOrigins: current.allowedOrigins,
+      allowedIps: current.allowedIps,
+      serviceId: current.serviceId,
+      expiresAt: current.expiresAt,
+      rateLimitLimit: current.rateLimitLimit,
+      rateLimitWindowSeconds: current.rateLimitWindowSeconds,
+      metadata: current.metadata as Prisma.InputJsonValue,
+      canSignTokens: current.canSignTokens,
       rolledFromId: key.id,
       ...creator(caller),
     },

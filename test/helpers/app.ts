@@ -3,6 +3,7 @@ import { Writable } from "node:stream";
 import { createClient, type KeywardClient } from "@keyward/sdk";
 import { createApp } from "../../server/app";
 import { type Config, loadConfig } from "../../server/config";
+import type { Database } from "../../server/db";
 import { createLogger } from "../../server/logger";
 import { openTestDatabase, type TestDatabase } from "./db";
 
@@ -47,6 +48,8 @@ export interface TestAppOptions {
   countQueries?: boolean;
   /** Serve the dashboard's files from here instead of web/dist. */
   dashboardDir?: string;
+  /** Wraps the Prisma client the server uses (the test's own `db` stays unwrapped), e.g. to schedule its queries. */
+  prisma?: (client: Database["prisma"]) => Database["prisma"];
 }
 
 export async function startTestApp(env: Record<string, string> = {}, options: TestAppOptions = {}): Promise<TestApp> {
@@ -83,10 +86,13 @@ export async function startTestApp(env: Record<string, string> = {}, options: Te
       clock.now = new Date(clock.now.getTime() + ms);
     },
   };
+  const served = options.prisma
+    ? { ...database.database, prisma: options.prisma(database.database.prisma) }
+    : database.database;
   const app = await createApp({
     config,
     logger: createLogger(config.logLevel, sink),
-    database: database.database,
+    database: served,
     clock: () => clock.now,
     ...(options.dashboardDir ? { dashboardDir: options.dashboardDir } : {}),
   });
