@@ -1,5 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
@@ -28,6 +30,9 @@ const problems: string[] = [];
 const timings: Record<string, number> = {};
 let slug = "";
 let firstSecret = "";
+let receiver: Server;
+let receiverUrl = "";
+const received: string[] = [];
 let rolledSecret = "";
 
 async function timed<T>(flow: string, run: () => Promise<T>): Promise<T> {
@@ -68,9 +73,25 @@ const dialog = () => page.getByRole("dialog");
 beforeAll(async () => {
   buildDashboardIfNeeded();
   dataDir = mkdtempSync(path.join(tmpdir(), "keyward-e2e-"));
+  // A webhook receiver on loopback: it answers 204 and remembers each event's type.
+  receiver = createServer((request, response) => {
+    let body = "";
+    request.on("data", (chunk: Buffer) => {
+      body += chunk.toString();
+    });
+    request.on("end", () => {
+      received.push((JSON.parse(body) as { type: string }).type);
+      response.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
   server = await startServer({
     KEYWARD_DATA_DIR: dataDir,
     KEYWARD_MASTER_KEY: randomBytes(32).toString("base64"),
+    // The receiver above is on loopback, which endpoints may not use otherwise.
+    KEYWARD_WEBHOOK_ALLOW_PRIVATE: "true",
+    KEYWARD_WEBHOOK_INTERVAL_MS: "200",
   });
   browser = await launchChromium();
   context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -89,6 +110,7 @@ afterAll(async () => {
   await browser?.close();
   server?.kill();
   await server?.exited;
+  receiver?.close();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true, maxRetries: 5 });
   console.log(`flow timings (ms): ${JSON.stringify(timings)}`);
 });
@@ -261,6 +283,80 @@ describe("the dashboard in Chromium", () => {
     await screenshot(page, "services");
   });
 
+  it("the audit log shows the key's creation, to the owner", async () => {
+    await timed("audit log", async () => {
+      await page.getByRole("link", { name: "Audit log" }).click();
+      await page.locator("table.audit tbody tr", { hasText: "api_key.create" }).first().waitFor();
+    });
+    expect(page.url()).toBe(`${server.url}/dashboard/w/${slug}/audit`);
+    await page.getByLabel("Action").selectOption("api_key.create");
+    await expect.poll(() => page.locator("table.audit tbody tr").count()).toBe(1);
+    await screenshot(page, "audit");
+  });
+
+  it("adds a webhook endpoint: its signing secret is shown once, then is nowhere", async () => {
+    let secret = "";
+    await timed("webhook create", async () => {
+      await page.getByRole("link", { name: "Webhooks" }).click();
+      await page.getByText("No test endpoints yet.").waitFor();
+      await page.getByRole("button", { name: "+ Add endpoint" }).click();
+      await dialog().getByLabel("URL").fill(receiverUrl);
+      await dialog().getByRole("checkbox", { name: "ping" }).check();
+      await dialog().getByLabel("Description").fill("Billing listener");
+      await screenshot(page, "webhook-create");
+      await dialog().getByRole("button", { name: "Add endpoint" }).click();
+      await dialog().getByText("You won't see it again").waitFor();
+      secret = await dialog().locator("input.secret").inputValue();
+      await screenshot(page, "webhook-secret");
+      await dialog().getByRole("button", { name: "Done" }).click();
+      await expect.poll(() => dialog().count()).toBe(0);
+    });
+    expect(secret).toMatch(/^whsec_/);
+    await page.getByText("Billing listener").waitFor();
+    expect(await leftovers()).not.toContain(secret);
+    await screenshot(page, "webhooks");
+  });
+
+  it("rotates the endpoint's secret: a new one, shown once, the old one signing for 7 days", async () => {
+    let rotated = "";
+    await timed("webhook rotate", async () => {
+      await page.getByRole("button", { name: `Rotate the secret of ${receiverUrl}` }).click();
+      await dialog().getByText("For the next 7 days").waitFor();
+      rotated = await dialog().locator("input.secret").inputValue();
+      await screenshot(page, "webhook-rotated");
+      await dialog().getByRole("button", { name: "Done" }).click();
+    });
+    expect(rotated).toMatch(/^whsec_/);
+    await page.getByText("Old secret also signs until").waitFor();
+    expect(await leftovers()).not.toContain(rotated);
+  });
+
+  it("a test ping reaches the receiver and shows as a delivery, which can be sent again", async () => {
+    await timed("webhook ping", async () => {
+      await page.getByRole("button", { name: `Send a test ping to ${receiverUrl}` }).click();
+      await page.getByText("Ping queued").waitFor();
+      await expect.poll(() => received.includes("ping"), { timeout: 10_000 }).toBe(true);
+      await page.getByRole("button", { name: `Deliveries to ${receiverUrl}` }).click();
+      const ping = dialog().locator("li", { hasText: "ping" });
+      await expect
+        .poll(
+          async () => {
+            await dialog().getByRole("button", { name: "Refresh" }).click();
+            return ping.locator(".badge").textContent();
+          },
+          { timeout: 10_000 },
+        )
+        .toBe("SUCCEEDED");
+      expect(await ping.textContent()).toContain("HTTP 204");
+      await screenshot(page, "webhook-deliveries");
+      const pings = received.filter((type) => type === "ping").length;
+      await ping.getByRole("button", { name: "Redeliver" }).click();
+      await expect.poll(() => received.filter((type) => type === "ping").length, { timeout: 10_000 }).toBe(pings + 1);
+      await page.keyboard.press("Escape");
+      await expect.poll(() => dialog().count()).toBe(0);
+    });
+  });
+
   it("a MEMBER added on the members page sees the workspace but no key controls", async () => {
     await timed("member view", async () => {
       // The member signs up through the API, as someone else would in their own browser.
@@ -293,6 +389,8 @@ describe("the dashboard in Chromium", () => {
     await expect.poll(() => page.getByRole("button", { name: "+ Create secret key" }).count()).toBe(0);
     await expect.poll(() => page.getByRole("switch").count()).toBe(0);
     await expect.poll(() => page.getByRole("link", { name: "Members" }).count()).toBe(0);
+    await expect.poll(() => page.getByRole("link", { name: "Audit log" }).count()).toBe(0);
+    await expect.poll(() => page.getByRole("link", { name: "Webhooks" }).count()).toBe(0);
     await expect.poll(() => page.getByRole("button", { name: /^(Roll|Revoke)/ }).count()).toBe(0);
     await screenshot(page, "member-keys");
   });

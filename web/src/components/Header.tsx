@@ -1,5 +1,6 @@
 import type { Membership } from "../App";
 import type { SessionUser } from "../api";
+import { canManageMembers } from "../roles";
 import { type Route, routePath, type WorkspacePage } from "../route";
 
 interface LinkProps {
@@ -71,6 +72,8 @@ export function Header({ user, memberships, route, go, onSignOut }: Props) {
           <PageLink page="keys" label="API keys" slug={slug} route={route} go={go} />
           {role !== "MEMBER" && <PageLink page="members" label="Members" slug={slug} route={route} go={go} />}
           <PageLink page="services" label="Services" slug={slug} route={route} go={go} />
+          {canManageMembers(role) && <PageLink page="webhooks" label="Webhooks" slug={slug} route={route} go={go} />}
+          {canManageMembers(role) && <PageLink page="audit" label="Audit log" slug={slug} route={route} go={go} />}
         </nav>
       )}
       <span className="who" title={user.email}>
