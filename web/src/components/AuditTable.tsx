@@ -35,12 +35,16 @@ export function AuditTable({ events }: { events: AuditEvent[] }) {
                 <code>{event.action}</code>
               </td>
               <td data-label="Actor">
-                {event.actorType}
-                {event.actorId && <span className="muted id"> {event.actorId}</span>}
+                <span>
+                  {event.actorType}
+                  {event.actorId && <span className="muted id"> {event.actorId}</span>}
+                </span>
               </td>
               <td data-label="Target">
-                {event.targetType}
-                {event.targetId && <span className="muted id"> {event.targetId}</span>}
+                <span>
+                  {event.targetType}
+                  {event.targetId && <span className="muted id"> {event.targetId}</span>}
+                </span>
               </td>
               <td data-label="Details" className="details">
                 {summary(event.data)}

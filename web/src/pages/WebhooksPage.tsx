@@ -72,21 +72,23 @@ export function WebhooksPage({ membership }: { membership: Membership }) {
         Keyward POSTs this workspace's {environment.toLowerCase()} events to each endpoint, signed the Standard Webhooks
         way, and retries failures for about a day.
       </p>
-      <fieldset className="segmented" aria-label="Environment">
-        <legend className="visually-hidden">Environment</legend>
-        {(["TEST", "LIVE"] as const).map((env) => (
-          <label key={env} className={environment === env ? "on" : ""}>
-            <input
-              type="radio"
-              name="environment"
-              value={env}
-              checked={environment === env}
-              onChange={() => setEnvironment(env)}
-            />
-            {env === "TEST" ? "Test" : "Live"}
-          </label>
-        ))}
-      </fieldset>
+      <div className="row">
+        <fieldset className="segmented" aria-label="Environment">
+          <legend className="visually-hidden">Environment</legend>
+          {(["TEST", "LIVE"] as const).map((env) => (
+            <label key={env} className={environment === env ? "on" : ""}>
+              <input
+                type="radio"
+                name="environment"
+                value={env}
+                checked={environment === env}
+                onChange={() => setEnvironment(env)}
+              />
+              {env === "TEST" ? "Test" : "Live"}
+            </label>
+          ))}
+        </fieldset>
+      </div>
       <ErrorNotice error={error} />
       {notice && (
         <p className="muted" role="status">
