@@ -60,6 +60,23 @@ async function verify(key: string): Promise<{ valid: boolean; code: string }> {
   return (await response.json()) as { valid: boolean; code: string };
 }
 
+/** A GraphQL request signed by the owner's session cookie, as the dashboard's own are. */
+async function asOwner(query: string, variables: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const cookie = (await context.cookies()).find((c) => c.name === "keyward_session");
+  const response = await fetch(`${server.url}/graphql`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      "x-graphql-yoga-csrf": "e2e",
+      cookie: `keyward_session=${cookie?.value ?? ""}`,
+    },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as { data?: Record<string, unknown>; errors?: unknown };
+  expect(body.errors).toBeUndefined();
+  return body.data ?? {};
+}
+
 /** Everything the page keeps where a script or the address bar could find it again. */
 async function leftovers(): Promise<string> {
   const stored = await page.evaluate(() =>
@@ -357,6 +374,38 @@ describe("the dashboard in Chromium", () => {
     });
   });
 
+  it("deploys appear once the workspace requires them: a new key waits as a pending change until deployed", async () => {
+    await expect.poll(() => page.getByRole("link", { name: "Deploys" }).count()).toBe(0);
+    const { workspace } = (await asOwner("query($slug: String) { workspace(slug: $slug) { id } }", { slug })) as {
+      workspace: { id: string };
+    };
+    await asOwner("mutation($input: SetRequireDeployInput!) { setRequireDeploy(input: $input) { id } }", {
+      input: { workspaceId: workspace.id, enabled: true },
+    });
+    await timed("deploys", async () => {
+      await page.reload();
+      await page.getByRole("link", { name: "Deploys" }).click();
+      await page.getByText("Nothing to deploy").waitFor();
+      await page.locator("table.deployments tbody tr", { hasText: "Deploys required" }).waitFor();
+      await asOwner("mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret } }", {
+        input: { workspaceId: workspace.id, name: "Reporting job", type: "SECRET", environment: "TEST" },
+      });
+      await page.getByRole("button", { name: "Refresh" }).click();
+      await page.getByText("1 added, 0 changed, 0 removed since version 1").waitFor();
+      expect(await page.locator("ul.changes li").textContent()).toContain("Reporting job");
+      await screenshot(page, "deploys-pending");
+      await page.getByLabel("Note").fill("Reporting goes live");
+      await page.getByRole("button", { name: "Deploy", exact: true }).click();
+      await page.locator("table.deployments tbody tr", { hasText: "Reporting goes live" }).waitFor();
+      await page.getByText("Nothing to deploy").waitFor();
+    });
+    expect(page.url()).toBe(`${server.url}/dashboard/w/${slug}/deploys`);
+    const newest = await page.locator("table.deployments tbody tr").first().textContent();
+    expect(newest).toContain("v2");
+    expect(newest).toContain(OWNER.name);
+    await screenshot(page, "deploys");
+  });
+
   it("a MEMBER added on the members page sees the workspace but no key controls", async () => {
     await timed("member view", async () => {
       // The member signs up through the API, as someone else would in their own browser.
@@ -391,6 +440,7 @@ describe("the dashboard in Chromium", () => {
     await expect.poll(() => page.getByRole("link", { name: "Members" }).count()).toBe(0);
     await expect.poll(() => page.getByRole("link", { name: "Audit log" }).count()).toBe(0);
     await expect.poll(() => page.getByRole("link", { name: "Webhooks" }).count()).toBe(0);
+    await expect.poll(() => page.getByRole("link", { name: "Deploys" }).count()).toBe(0);
     await expect.poll(() => page.getByRole("button", { name: /^(Roll|Revoke)/ }).count()).toBe(0);
     await screenshot(page, "member-keys");
   });

@@ -5,6 +5,7 @@ import { ErrorNotice } from "./components/ErrorNotice";
 import { Header } from "./components/Header";
 import { AuditPage } from "./pages/AuditPage";
 import { AuthPage } from "./pages/AuthPage";
+import { DeploysPage } from "./pages/DeploysPage";
 import { HomePage } from "./pages/HomePage";
 import { KeysPage } from "./pages/KeysPage";
 import { MembersPage } from "./pages/MembersPage";
@@ -74,6 +75,8 @@ export function App() {
           <MembersPage key={membership.workspace.id} membership={membership} />
         ) : route.page === "audit" ? (
           <AuditPage key={membership.workspace.id} membership={membership} />
+        ) : route.page === "deploys" ? (
+          <DeploysPage key={membership.workspace.id} membership={membership} />
         ) : route.page === "webhooks" ? (
           <WebhooksPage key={membership.workspace.id} membership={membership} />
         ) : (

@@ -72,7 +72,9 @@ export function CreateWebhookModal({ workspaceId, environment, onClose, onCreate
           </div>
         </fieldset>
         <label>
-          Description <span className="muted">(optional)</span>
+          <span>
+            Description <span className="muted">(optional)</span>
+          </span>
           <input name="description" maxLength={200} />
         </label>
         <ErrorNotice error={error} />
