@@ -406,6 +406,29 @@ describe("the dashboard in Chromium", () => {
     await screenshot(page, "deploys");
   });
 
+  it("builds an audience tree: a child sits under its parent, and only a leaf can be deleted", async () => {
+    await timed("audiences", async () => {
+      await page.getByRole("link", { name: "Audiences" }).click();
+      await page.getByText("No audiences yet.").waitFor();
+      await page.getByLabel("Name").fill("acme");
+      await page.getByRole("button", { name: "Add audience" }).click();
+      await page.getByRole("button", { name: "Delete acme" }).waitFor();
+      await page.getByLabel("Name").fill("acme-eu");
+      await page.getByLabel("Parent").selectOption("acme");
+      await page.getByRole("button", { name: "Add audience" }).click();
+      await page.getByText("acme › acme-eu").first().waitFor();
+    });
+    const tree = page.getByRole("list", { name: "Audience tree" }).getByRole("listitem");
+    expect(await tree.allTextContents()).toEqual([
+      expect.stringContaining("acme"),
+      expect.stringContaining("acme › acme-eu"),
+    ]);
+    // A parent has no delete button: the API refuses to delete an audience with children.
+    expect(await page.getByRole("button", { name: "Delete acme", exact: true }).count()).toBe(0);
+    expect(await page.getByRole("button", { name: "Delete acme-eu" }).count()).toBe(1);
+    await screenshot(page, "audiences");
+  });
+
   it("a MEMBER added on the members page sees the workspace but no key controls", async () => {
     await timed("member view", async () => {
       // The member signs up through the API, as someone else would in their own browser.

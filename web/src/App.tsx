@@ -3,6 +3,7 @@ import { useCallback, useEffect, useState } from "react";
 import { api, asKeywardError, type SessionUser, signOut } from "./api";
 import { ErrorNotice } from "./components/ErrorNotice";
 import { Header } from "./components/Header";
+import { AudiencesPage } from "./pages/AudiencesPage";
 import { AuditPage } from "./pages/AuditPage";
 import { AuthPage } from "./pages/AuthPage";
 import { DeploysPage } from "./pages/DeploysPage";
@@ -75,6 +76,8 @@ export function App() {
           <MembersPage key={membership.workspace.id} membership={membership} />
         ) : route.page === "audit" ? (
           <AuditPage key={membership.workspace.id} membership={membership} />
+        ) : route.page === "audiences" ? (
+          <AudiencesPage key={membership.workspace.id} membership={membership} />
         ) : route.page === "deploys" ? (
           <DeploysPage key={membership.workspace.id} membership={membership} />
         ) : route.page === "webhooks" ? (

@@ -76,6 +76,7 @@ export function Header({ user, memberships, route, go, onSignOut }: Props) {
             <PageLink page="deploys" label="Deploys" slug={slug} route={route} go={go} />
           )}
           <PageLink page="services" label="Services" slug={slug} route={route} go={go} />
+          <PageLink page="audiences" label="Audiences" slug={slug} route={route} go={go} />
           {canManageMembers(role) && <PageLink page="webhooks" label="Webhooks" slug={slug} route={route} go={go} />}
           {canManageMembers(role) && <PageLink page="audit" label="Audit log" slug={slug} route={route} go={go} />}
         </nav>
