@@ -466,6 +466,12 @@ describe("the dashboard in Chromium", () => {
     await expect.poll(() => page.getByRole("link", { name: "Deploys" }).count()).toBe(0);
     await expect.poll(() => page.getByRole("button", { name: /^(Roll|Revoke)/ }).count()).toBe(0);
     await screenshot(page, "member-keys");
+    // The audience tree is readable by every member, but only admins change it.
+    await page.getByRole("link", { name: "Audiences" }).click();
+    await page.getByText("acme › acme-eu").first().waitFor();
+    expect(await page.getByRole("button", { name: /^Delete/ }).count()).toBe(0);
+    expect(await page.getByRole("button", { name: "Add audience" }).count()).toBe(0);
+    await screenshot(page, "member-audiences");
   });
 
   it("logged no error and no Content-Security-Policy violation on the way", () => {
