@@ -13,7 +13,7 @@ function summary(data: unknown): string {
 }
 
 /** Audit events as a table (cards at phone width, like the keys table). */
-export function AuditTable({ events }: { events: AuditEvent[] }) {
+export function AuditTable({ events, names }: { events: AuditEvent[]; names: Map<string, string> }) {
   return (
     <div className="table-wrap">
       <table className="keys audit">
@@ -37,7 +37,12 @@ export function AuditTable({ events }: { events: AuditEvent[] }) {
               <td data-label="Actor">
                 <span>
                   {event.actorType}
-                  {event.actorId && <span className="muted id"> {event.actorId}</span>}
+                  {event.actorId && (
+                    <span className={names.has(event.actorId) ? "" : "muted id"}>
+                      {" "}
+                      {names.get(event.actorId) ?? event.actorId}
+                    </span>
+                  )}
                 </span>
               </td>
               <td data-label="Target">

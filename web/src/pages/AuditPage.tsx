@@ -20,6 +20,7 @@ export function AuditPage({ membership }: { membership: Membership }) {
   const [error, setError] = useState<KeywardError | null>(null);
   const [action, setAction] = useState("");
   const [actor, setActor] = useState("");
+  const [names, setNames] = useState<Map<string, string>>(new Map());
   const after = cursors[cursors.length - 1] ?? null;
 
   const load = useCallback(async () => {
@@ -36,6 +37,15 @@ export function AuditPage({ membership }: { membership: Membership }) {
   useEffect(() => {
     if (admin) void load();
   }, [load, admin]);
+
+  // People by name rather than id; without the list the ids still say who.
+  useEffect(() => {
+    if (!admin) return;
+    api
+      .workspaceMembers({ id: workspaceId })
+      .then(({ workspace }) => setNames(new Map(workspace?.members.map((m) => [m.user.id, m.user.name]))))
+      .catch(() => undefined);
+  }, [workspaceId, admin]);
 
   if (!admin) {
     return (
@@ -81,7 +91,7 @@ export function AuditPage({ membership }: { membership: Membership }) {
       {data && events.length > 0 && shown.length === 0 && (
         <p className="empty">No event on this page matches the filters.</p>
       )}
-      {shown.length > 0 && <AuditTable events={shown} />}
+      {shown.length > 0 && <AuditTable events={shown} names={names} />}
       {data && events.length > 0 && (
         <div className="row spread">
           <span className="muted">
