@@ -5,7 +5,7 @@ import { api, asKeywardError } from "../api";
 import { CreateWebhookModal } from "../components/CreateWebhookModal";
 import { DeliveriesModal } from "../components/DeliveriesModal";
 import { ErrorNotice } from "../components/ErrorNotice";
-import { WebhookSecret } from "../components/WebhookSecret";
+import { SecretReveal } from "../components/SecretReveal";
 import { canManageMembers } from "../roles";
 
 type Endpoint = WebhookEndpointsQuery["webhookEndpoints"][number];
@@ -15,6 +15,16 @@ type Dialog =
   | { kind: "secret"; secret: string; url: string; rotated: boolean }
   | { kind: "deliveries"; endpoint: Endpoint }
   | null;
+
+/** What a rotation means for the receiver, said where the new secret is shown. */
+function RotationNote() {
+  return (
+    <p className="muted">
+      For the next 7 days every delivery is signed with both the old and the new secret, so your receiver keeps working
+      while you deploy the new one. After that only the new secret signs.
+    </p>
+  );
+}
 
 /** A workspace's webhook endpoints per environment (webhooks:* is ADMIN and OWNER only). */
 export function WebhooksPage({ membership }: { membership: Membership }) {
@@ -180,10 +190,12 @@ export function WebhooksPage({ membership }: { membership: Membership }) {
         />
       )}
       {dialog?.kind === "secret" && (
-        <WebhookSecret
+        <SecretReveal
+          kind="webhook"
           secret={dialog.secret}
-          url={dialog.url}
-          rotated={dialog.rotated}
+          name={dialog.url}
+          environment={environment}
+          note={dialog.rotated && <RotationNote />}
           onClose={() => setDialog(null)}
         />
       )}
