@@ -258,7 +258,7 @@ describe("me.memberships", () => {
     for (const [person, tenant, role] of cases) {
       const { me } = await person.client.me();
       expect(me?.id).toBe(person.user.id);
-      expect(me?.memberships).toEqual([{ role, workspace: tenant.ws }]);
+      expect(me?.memberships).toEqual([{ role, workspace: { ...tenant.ws, requireDeploy: false } }]);
     }
     const { me } = await newcomer.client.me();
     expect(me?.memberships).toEqual([]);

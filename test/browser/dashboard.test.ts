@@ -1,5 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
@@ -28,6 +30,9 @@ const problems: string[] = [];
 const timings: Record<string, number> = {};
 let slug = "";
 let firstSecret = "";
+let receiver: Server;
+let receiverUrl = "";
+const received: string[] = [];
 let rolledSecret = "";
 
 async function timed<T>(flow: string, run: () => Promise<T>): Promise<T> {
@@ -55,6 +60,23 @@ async function verify(key: string): Promise<{ valid: boolean; code: string }> {
   return (await response.json()) as { valid: boolean; code: string };
 }
 
+/** A GraphQL request signed by the owner's session cookie, as the dashboard's own are. */
+async function asOwner(query: string, variables: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const cookie = (await context.cookies()).find((c) => c.name === "keyward_session");
+  const response = await fetch(`${server.url}/graphql`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      "x-graphql-yoga-csrf": "e2e",
+      cookie: `keyward_session=${cookie?.value ?? ""}`,
+    },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as { data?: Record<string, unknown>; errors?: unknown };
+  expect(body.errors).toBeUndefined();
+  return body.data ?? {};
+}
+
 /** Everything the page keeps where a script or the address bar could find it again. */
 async function leftovers(): Promise<string> {
   const stored = await page.evaluate(() =>
@@ -68,9 +90,25 @@ const dialog = () => page.getByRole("dialog");
 beforeAll(async () => {
   buildDashboardIfNeeded();
   dataDir = mkdtempSync(path.join(tmpdir(), "keyward-e2e-"));
+  // A webhook receiver on loopback: it answers 204 and remembers each event's type.
+  receiver = createServer((request, response) => {
+    let body = "";
+    request.on("data", (chunk: Buffer) => {
+      body += chunk.toString();
+    });
+    request.on("end", () => {
+      received.push((JSON.parse(body) as { type: string }).type);
+      response.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
   server = await startServer({
     KEYWARD_DATA_DIR: dataDir,
     KEYWARD_MASTER_KEY: randomBytes(32).toString("base64"),
+    // The receiver above is on loopback, which endpoints may not use otherwise.
+    KEYWARD_WEBHOOK_ALLOW_PRIVATE: "true",
+    KEYWARD_WEBHOOK_INTERVAL_MS: "200",
   });
   browser = await launchChromium();
   context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -89,6 +127,7 @@ afterAll(async () => {
   await browser?.close();
   server?.kill();
   await server?.exited;
+  receiver?.close();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true, maxRetries: 5 });
   console.log(`flow timings (ms): ${JSON.stringify(timings)}`);
 });
@@ -261,6 +300,152 @@ describe("the dashboard in Chromium", () => {
     await screenshot(page, "services");
   });
 
+  it("the audit log shows the key's creation, to the owner", async () => {
+    await timed("audit log", async () => {
+      await page.getByRole("link", { name: "Audit log" }).click();
+      await page.locator("table.audit tbody tr", { hasText: "api_key.create" }).first().waitFor();
+    });
+    expect(page.url()).toBe(`${server.url}/dashboard/w/${slug}/audit`);
+    await page.getByLabel("Action").selectOption("api_key.create");
+    await expect.poll(() => page.locator("table.audit tbody tr").count()).toBe(1);
+    // The actor is the owner, by name.
+    expect(await page.locator("table.audit tbody tr").textContent()).toContain(OWNER.name);
+    await screenshot(page, "audit");
+  });
+
+  it("adds a webhook endpoint: its signing secret is shown once, then is nowhere", async () => {
+    let secret = "";
+    await timed("webhook create", async () => {
+      await page.getByRole("link", { name: "Webhooks" }).click();
+      await page.getByText("No test endpoints yet.").waitFor();
+      await page.getByRole("button", { name: "+ Add endpoint" }).click();
+      // A URL the server refuses answers its catalog error, linked to the docs.
+      await dialog().getByLabel("URL").fill("ftp://127.0.0.1/hooks");
+      await dialog().getByRole("button", { name: "Add endpoint" }).click();
+      await dialog().getByRole("alert").getByRole("link").waitFor();
+      expect(await dialog().getByRole("alert").textContent()).toContain("http");
+      // Chromium logs that refusal (HTTP 400) as a console error: the one expected, taken off the list.
+      const refusal = () => problems.findIndex((problem) => problem.includes("status of 400"));
+      await expect.poll(refusal).toBeGreaterThanOrEqual(0);
+      problems.splice(refusal(), 1);
+      await dialog().getByLabel("URL").fill(receiverUrl);
+      await dialog().getByRole("checkbox", { name: "ping" }).check();
+      await dialog().getByLabel("Description").fill("Billing listener");
+      await screenshot(page, "webhook-create");
+      await dialog().getByRole("button", { name: "Add endpoint" }).click();
+      await dialog().getByText("You won't see it again").waitFor();
+      secret = await dialog().locator("input.secret").inputValue();
+      await screenshot(page, "webhook-secret");
+      await dialog().getByRole("button", { name: "Done" }).click();
+      await expect.poll(() => dialog().count()).toBe(0);
+    });
+    expect(secret).toMatch(/^whsec_/);
+    await page.getByText("Billing listener").waitFor();
+    expect(await leftovers()).not.toContain(secret);
+    await screenshot(page, "webhooks");
+  });
+
+  it("rotates the endpoint's secret: a new one, shown once, the old one signing for 7 days", async () => {
+    let rotated = "";
+    await timed("webhook rotate", async () => {
+      await page.getByRole("button", { name: `Rotate the secret of ${receiverUrl}` }).click();
+      await dialog().getByText("For the next 7 days").waitFor();
+      rotated = await dialog().locator("input.secret").inputValue();
+      await screenshot(page, "webhook-rotated");
+      await dialog().getByRole("button", { name: "Done" }).click();
+    });
+    expect(rotated).toMatch(/^whsec_/);
+    await page.getByText("Old secret also signs until").waitFor();
+    expect(await leftovers()).not.toContain(rotated);
+    const enabled = page.getByRole("switch", { name: receiverUrl });
+    await enabled.click();
+    await expect.poll(() => enabled.isChecked()).toBe(false);
+    await page.getByText("Disabled", { exact: true }).waitFor();
+    await enabled.click();
+    await expect.poll(() => enabled.isChecked()).toBe(true);
+  });
+
+  it("a test ping reaches the receiver and shows as a delivery, which can be sent again", async () => {
+    await timed("webhook ping", async () => {
+      await page.getByRole("button", { name: `Send a test ping to ${receiverUrl}` }).click();
+      await page.getByText("Ping queued").waitFor();
+      await expect.poll(() => received.includes("ping"), { timeout: 10_000 }).toBe(true);
+      await page.getByRole("button", { name: `Deliveries to ${receiverUrl}` }).click();
+      const ping = dialog().locator("li", { hasText: "ping" });
+      await expect
+        .poll(
+          async () => {
+            await dialog().getByRole("button", { name: "Refresh" }).click();
+            return ping.locator(".badge").textContent();
+          },
+          { timeout: 10_000 },
+        )
+        .toBe("SUCCEEDED");
+      expect(await ping.textContent()).toContain("HTTP 204");
+      await screenshot(page, "webhook-deliveries");
+      const pings = received.filter((type) => type === "ping").length;
+      await ping.getByRole("button", { name: "Redeliver" }).click();
+      await expect.poll(() => received.filter((type) => type === "ping").length, { timeout: 10_000 }).toBe(pings + 1);
+      await page.keyboard.press("Escape");
+      await expect.poll(() => dialog().count()).toBe(0);
+    });
+  });
+
+  it("deploys appear once the workspace requires them: a new key waits as a pending change until deployed", async () => {
+    await expect.poll(() => page.getByRole("link", { name: "Deploys" }).count()).toBe(0);
+    const { workspace } = (await asOwner("query($slug: String) { workspace(slug: $slug) { id } }", { slug })) as {
+      workspace: { id: string };
+    };
+    await asOwner("mutation($input: SetRequireDeployInput!) { setRequireDeploy(input: $input) { id } }", {
+      input: { workspaceId: workspace.id, enabled: true },
+    });
+    await timed("deploys", async () => {
+      await page.reload();
+      await page.getByRole("link", { name: "Deploys" }).click();
+      await page.getByText("Nothing to deploy").waitFor();
+      await page.locator("table.deployments tbody tr", { hasText: "Deploys required" }).waitFor();
+      await asOwner("mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret } }", {
+        input: { workspaceId: workspace.id, name: "Reporting job", type: "SECRET", environment: "TEST" },
+      });
+      await page.getByRole("button", { name: "Refresh" }).click();
+      await page.getByText("1 added, 0 changed, 0 removed since version 1").waitFor();
+      expect(await page.locator("ul.changes li").textContent()).toContain("Reporting job");
+      await screenshot(page, "deploys-pending");
+      await page.getByLabel("Note").fill("Reporting goes live");
+      await page.getByRole("button", { name: "Deploy", exact: true }).click();
+      await page.locator("table.deployments tbody tr", { hasText: "Reporting goes live" }).waitFor();
+      await page.getByText("Nothing to deploy").waitFor();
+    });
+    expect(page.url()).toBe(`${server.url}/dashboard/w/${slug}/deploys`);
+    const newest = await page.locator("table.deployments tbody tr").first().textContent();
+    expect(newest).toContain("v2");
+    expect(newest).toContain(OWNER.name);
+    await screenshot(page, "deploys");
+  });
+
+  it("builds an audience tree: a child sits under its parent, and only a leaf can be deleted", async () => {
+    await timed("audiences", async () => {
+      await page.getByRole("link", { name: "Audiences" }).click();
+      await page.getByText("No audiences yet.").waitFor();
+      await page.getByLabel("Name").fill("acme");
+      await page.getByRole("button", { name: "Add audience" }).click();
+      await page.getByRole("button", { name: "Delete acme" }).waitFor();
+      await page.getByLabel("Name").fill("acme-eu");
+      await page.getByLabel("Parent").selectOption("acme");
+      await page.getByRole("button", { name: "Add audience" }).click();
+      await page.getByText("acme › acme-eu").first().waitFor();
+    });
+    const tree = page.getByRole("list", { name: "Audience tree" }).getByRole("listitem");
+    expect(await tree.allTextContents()).toEqual([
+      expect.stringContaining("acme"),
+      expect.stringContaining("acme › acme-eu"),
+    ]);
+    // A parent has no delete button: the API refuses to delete an audience with children.
+    expect(await page.getByRole("button", { name: "Delete acme", exact: true }).count()).toBe(0);
+    expect(await page.getByRole("button", { name: "Delete acme-eu" }).count()).toBe(1);
+    await screenshot(page, "audiences");
+  });
+
   it("a MEMBER added on the members page sees the workspace but no key controls", async () => {
     await timed("member view", async () => {
       // The member signs up through the API, as someone else would in their own browser.
@@ -293,8 +478,17 @@ describe("the dashboard in Chromium", () => {
     await expect.poll(() => page.getByRole("button", { name: "+ Create secret key" }).count()).toBe(0);
     await expect.poll(() => page.getByRole("switch").count()).toBe(0);
     await expect.poll(() => page.getByRole("link", { name: "Members" }).count()).toBe(0);
+    await expect.poll(() => page.getByRole("link", { name: "Audit log" }).count()).toBe(0);
+    await expect.poll(() => page.getByRole("link", { name: "Webhooks" }).count()).toBe(0);
+    await expect.poll(() => page.getByRole("link", { name: "Deploys" }).count()).toBe(0);
     await expect.poll(() => page.getByRole("button", { name: /^(Roll|Revoke)/ }).count()).toBe(0);
     await screenshot(page, "member-keys");
+    // The audience tree is readable by every member, but only admins change it.
+    await page.getByRole("link", { name: "Audiences" }).click();
+    await page.getByText("acme › acme-eu").first().waitFor();
+    expect(await page.getByRole("button", { name: /^Delete/ }).count()).toBe(0);
+    expect(await page.getByRole("button", { name: "Add audience" }).count()).toBe(0);
+    await screenshot(page, "member-audiences");
   });
 
   it("logged no error and no Content-Security-Policy violation on the way", () => {

@@ -3,11 +3,15 @@ import { useCallback, useEffect, useState } from "react";
 import { api, asKeywardError, type SessionUser, signOut } from "./api";
 import { ErrorNotice } from "./components/ErrorNotice";
 import { Header } from "./components/Header";
+import { AudiencesPage } from "./pages/AudiencesPage";
+import { AuditPage } from "./pages/AuditPage";
 import { AuthPage } from "./pages/AuthPage";
+import { DeploysPage } from "./pages/DeploysPage";
 import { HomePage } from "./pages/HomePage";
 import { KeysPage } from "./pages/KeysPage";
 import { MembersPage } from "./pages/MembersPage";
 import { ServicesPage } from "./pages/ServicesPage";
+import { WebhooksPage } from "./pages/WebhooksPage";
 import { useRoute } from "./route";
 
 export type Membership = NonNullable<MeQuery["me"]>["memberships"][number];
@@ -70,6 +74,14 @@ export function App() {
           <KeysPage key={membership.workspace.id} membership={membership} />
         ) : route.page === "members" ? (
           <MembersPage key={membership.workspace.id} membership={membership} />
+        ) : route.page === "audit" ? (
+          <AuditPage key={membership.workspace.id} membership={membership} />
+        ) : route.page === "audiences" ? (
+          <AudiencesPage key={membership.workspace.id} membership={membership} />
+        ) : route.page === "deploys" ? (
+          <DeploysPage key={membership.workspace.id} membership={membership} />
+        ) : route.page === "webhooks" ? (
+          <WebhooksPage key={membership.workspace.id} membership={membership} />
         ) : (
           <ServicesPage key={membership.workspace.id} membership={membership} />
         )}

@@ -1,11 +1,11 @@
 import { useEffect, useState } from "react";
 
 // The app's few pages as paths under /dashboard (the server answers every one of
-// them with index.html): /dashboard, /dashboard/w/<slug>/keys, …/members, …/services.
+// them with index.html): /dashboard, /dashboard/w/<slug>/keys, …/members, …/services, …/audit, …/webhooks, …/deploys, …/audiences.
 
 export type Route = { page: "home" } | { page: WorkspacePage; slug: string };
-export type WorkspacePage = "keys" | "members" | "services";
-const PAGES: WorkspacePage[] = ["keys", "members", "services"];
+export type WorkspacePage = "keys" | "members" | "services" | "audit" | "webhooks" | "deploys" | "audiences";
+const PAGES: WorkspacePage[] = ["keys", "members", "services", "audit", "webhooks", "deploys", "audiences"];
 
 const BASE = "/dashboard";
 

@@ -630,7 +630,7 @@ export type UserFieldsFragment = { id: string, email: string, name: string, isPl
 export type MeQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type MeQuery = { me: { id: string, email: string, name: string, isPlatformAdmin: boolean, createdAt: string, memberships: Array<{ role: Role, workspace: { id: string, slug: string, name: string } }> } | null };
+export type MeQuery = { me: { id: string, email: string, name: string, isPlatformAdmin: boolean, createdAt: string, memberships: Array<{ role: Role, workspace: { id: string, slug: string, name: string, requireDeploy: boolean } }> } | null };
 
 export type SignUpMutationVariables = Exact<{
   input: SignUpInput;
@@ -1638,6 +1638,7 @@ export const MeDocument = new TypedDocumentString(`
         id
         slug
         name
+        requireDeploy
       }
     }
   }

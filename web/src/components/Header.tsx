@@ -1,5 +1,6 @@
 import type { Membership } from "../App";
 import type { SessionUser } from "../api";
+import { canManageKeys, canManageMembers } from "../roles";
 import { type Route, routePath, type WorkspacePage } from "../route";
 
 interface LinkProps {
@@ -39,7 +40,8 @@ interface Props {
 /** The top bar: workspace switcher, the workspace's pages, and sign-out. */
 export function Header({ user, memberships, route, go, onSignOut }: Props) {
   const slug = route.page === "home" ? "" : route.slug;
-  const role = memberships.find((m) => m.workspace.slug === slug)?.role;
+  const current = memberships.find((m) => m.workspace.slug === slug);
+  const role = current?.role;
   return (
     <header className="topbar">
       <a
@@ -70,7 +72,13 @@ export function Header({ user, memberships, route, go, onSignOut }: Props) {
         <nav aria-label="Workspace">
           <PageLink page="keys" label="API keys" slug={slug} route={route} go={go} />
           {role !== "MEMBER" && <PageLink page="members" label="Members" slug={slug} route={route} go={go} />}
+          {current?.workspace.requireDeploy && canManageKeys(role) && (
+            <PageLink page="deploys" label="Deploys" slug={slug} route={route} go={go} />
+          )}
           <PageLink page="services" label="Services" slug={slug} route={route} go={go} />
+          <PageLink page="audiences" label="Audiences" slug={slug} route={route} go={go} />
+          {canManageMembers(role) && <PageLink page="webhooks" label="Webhooks" slug={slug} route={route} go={go} />}
+          {canManageMembers(role) && <PageLink page="audit" label="Audit log" slug={slug} route={route} go={go} />}
         </nav>
       )}
       <span className="who" title={user.email}>

@@ -1,0 +1,116 @@
+import type { AudiencesQuery, KeywardError } from "@keyward/sdk";
+import { type FormEvent, useCallback, useEffect, useState } from "react";
+import type { Membership } from "../App";
+import { api, asKeywardError } from "../api";
+import { ErrorNotice } from "../components/ErrorNotice";
+import { canManageMembers } from "../roles";
+
+type Audience = AudiencesQuery["audiences"][number];
+
+/**
+ * A workspace's audience tree: what audience tokens name, each node indented under its
+ * parent (the API lists each root followed by its subtree). Admins add and delete.
+ */
+export function AudiencesPage({ membership }: { membership: Membership }) {
+  const workspaceId = membership.workspace.id;
+  const admin = canManageMembers(membership.role);
+  const [audiences, setAudiences] = useState<Audience[] | null>(null);
+  const [error, setError] = useState<KeywardError | null>(null);
+  const [formError, setFormError] = useState<KeywardError | null>(null);
+
+  const load = useCallback(async () => {
+    try {
+      setAudiences((await api.audiences({ workspaceId })).audiences);
+    } catch (caught) {
+      setError(asKeywardError(caught));
+    }
+  }, [workspaceId]);
+
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  async function create(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const element = event.currentTarget;
+    const form = new FormData(element);
+    const parent = String(form.get("parent") ?? "");
+    setFormError(null);
+    try {
+      await api.createAudience({
+        input: { workspaceId, name: String(form.get("name") ?? ""), ...(parent ? { parent } : {}) },
+      });
+      element.reset();
+      await load();
+    } catch (caught) {
+      setFormError(asKeywardError(caught));
+    }
+  }
+
+  async function remove(audience: Audience) {
+    setError(null);
+    try {
+      await api.deleteAudience({ input: { id: audience.id } });
+      await load();
+    } catch (caught) {
+      setError(asKeywardError(caught));
+    }
+  }
+
+  const parents = new Set(audiences?.map((a) => a.parent));
+  return (
+    <section className="stack">
+      <h1>Audiences</h1>
+      <p className="muted">
+        An audience token names one of these; verifying it answers the audience's path, from its root down to it.
+      </p>
+      <ErrorNotice error={error} />
+      {!audiences && !error && <p className="loading">Loading audiences…</p>}
+      {audiences?.length === 0 && <p className="empty">No audiences yet.</p>}
+      {audiences && audiences.length > 0 && (
+        <ul className="cards tree" aria-label="Audience tree">
+          {audiences.map((a) => (
+            <li key={a.id} style={{ marginLeft: `${(a.path.length - 1) * 1.5}rem` }}>
+              <span>
+                <strong>{a.name}</strong>{" "}
+                {a.path.length > 1 && <span className="muted">{a.path.slice().reverse().join(" › ")}</span>}
+              </span>
+              {admin && !parents.has(a.name) && (
+                <button
+                  type="button"
+                  className="secondary"
+                  aria-label={`Delete ${a.name}`}
+                  onClick={() => void remove(a)}
+                >
+                  Delete
+                </button>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+      {admin && (
+        <form className="card stack narrow" onSubmit={create} aria-label="Add an audience">
+          <h2>Add an audience</h2>
+          <label>
+            Name
+            <input name="name" required maxLength={64} pattern="[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}" />
+          </label>
+          <label>
+            Parent
+            <select name="parent" defaultValue="">
+              <option value="">None: a new root</option>
+              {audiences?.map((a) => (
+                <option key={a.id} value={a.name}>
+                  {a.path.slice().reverse().join(" › ")}
+                </option>
+              ))}
+            </select>
+          </label>
+          <ErrorNotice error={formError} />
+          <button type="submit">Add audience</button>
+        </form>
+      )}
+    </section>
+  );
+}

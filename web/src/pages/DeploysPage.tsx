@@ -1,0 +1,113 @@
+import type { DeploymentsQuery, KeywardError, PendingDeploymentQuery } from "@keyward/sdk";
+import { type FormEvent, useCallback, useEffect, useState } from "react";
+import type { Membership } from "../App";
+import { api, asKeywardError } from "../api";
+import { DeploymentHistory } from "../components/DeploymentHistory";
+import { ErrorNotice } from "../components/ErrorNotice";
+import { PendingChanges } from "../components/PendingChanges";
+import { canManageKeys } from "../roles";
+
+type Pending = PendingDeploymentQuery["pendingDeployment"];
+type History = DeploymentsQuery["deployments"];
+
+/**
+ * Deploy-gated keys: verification answers from the latest deployment, so key changes
+ * wait here until a key manager publishes them.
+ */
+export function DeploysPage({ membership }: { membership: Membership }) {
+  const workspaceId = membership.workspace.id;
+  const manager = canManageKeys(membership.role);
+  const [pending, setPending] = useState<Pending | null>(null);
+  const [history, setHistory] = useState<History | null>(null);
+  const [error, setError] = useState<KeywardError | null>(null);
+  const [deployError, setDeployError] = useState<KeywardError | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const load = useCallback(async () => {
+    setError(null);
+    try {
+      const [next, past] = await Promise.all([
+        api.pendingDeployment({ workspaceId }),
+        api.deployments({ workspaceId, first: 20 }),
+      ]);
+      setPending(next.pendingDeployment);
+      setHistory(past.deployments);
+    } catch (caught) {
+      setError(asKeywardError(caught));
+    }
+  }, [workspaceId]);
+
+  useEffect(() => {
+    if (manager) void load();
+  }, [load, manager]);
+
+  async function deploy(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const element = event.currentTarget;
+    const note = String(new FormData(element).get("note") ?? "");
+    setDeployError(null);
+    setBusy(true);
+    try {
+      await api.deployKeys({ input: { workspaceId, ...(note ? { note } : {}) } });
+      element.reset();
+      await load();
+    } catch (caught) {
+      setDeployError(asKeywardError(caught));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  if (!manager) {
+    return (
+      <section className="stack">
+        <h1>Deploys</h1>
+        <p className="empty">Your role in {membership.workspace.name} does not see or publish key deployments.</p>
+      </section>
+    );
+  }
+
+  const nothing = pending && pending.added + pending.changed + pending.removed === 0 && !pending.keysEnabledChanged;
+  return (
+    <section className="stack">
+      <div className="row spread">
+        <h1>Deploys</h1>
+        <button type="button" className="secondary" onClick={() => void load()}>
+          Refresh
+        </button>
+      </div>
+      <p className="muted">
+        This workspace requires deploys: new, changed and revoked keys take effect for verification only once deployed.
+      </p>
+      <ErrorNotice error={error} />
+      {!pending && !error && <p className="loading">Loading pending changes…</p>}
+      {pending && (
+        <form className="card stack" onSubmit={deploy} aria-label="Deploy keys">
+          <h2>Pending changes</h2>
+          <PendingChanges pending={pending} />
+          <label>
+            <span>
+              Note <span className="muted">(optional)</span>
+            </span>
+            <input name="note" maxLength={500} />
+          </label>
+          <ErrorNotice error={deployError} />
+          <div className="row end">
+            <button type="submit" disabled={busy || !!nothing}>
+              Deploy
+            </button>
+          </div>
+        </form>
+      )}
+      <h2>History</h2>
+      {!history && !error && <p className="loading">Loading deployments…</p>}
+      {history?.edges.length === 0 && <p className="empty">Nothing deployed yet.</p>}
+      {history && history.edges.length > 0 && <DeploymentHistory deployments={history.edges.map((e) => e.node)} />}
+      {history && history.totalCount > history.edges.length && (
+        <p className="muted">
+          The latest {history.edges.length} of {history.totalCount} deployments.
+        </p>
+      )}
+    </section>
+  );
+}
