@@ -67,13 +67,26 @@ export async function freshDatabase(base: string, name: string): Promise<{ url: 
   };
 }
 
+/**
+ * The node arguments of package.json's start script (`exec node … dist/server/index.js`),
+ * so the bench measures the server with the same V8 flags `npm start` gives it.
+ * BENCH_NODE_ARGS replaces the flags, to compare others.
+ */
+function startArgs(): string[] {
+  const scripts = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")).scripts as Record<string, string>;
+  const args = (scripts.start ?? "").trim().split(/\s+/).slice(2);
+  if (args.at(-1) !== "dist/server/index.js") throw new Error(`unexpected start script: ${scripts.start}`);
+  if (process.env.BENCH_NODE_ARGS === undefined) return args;
+  return [...process.env.BENCH_NODE_ARGS.split(/\s+/).filter(Boolean), "dist/server/index.js"];
+}
+
 /** Starts the server as npm start would (or under tsx) and waits for /readyz. */
 export async function startKeyward(env: Record<string, string>) {
   const port = await freePort();
   const [command, args] =
     RUNTIME === "tsx"
       ? [path.join(root, "node_modules/.bin/tsx"), ["server/index.ts"]]
-      : [process.execPath, ["--enable-source-maps", "dist/server/index.js"]];
+      : [process.execPath, startArgs()];
   let output = "";
   const child = spawn(command, args, {
     cwd: root,

@@ -3,6 +3,7 @@ import type { Db } from "../db";
 import { isDatabaseUnavailable } from "../db-unavailable";
 import { DEPLOYED_SELECT, DeployedKey, type DeploymentPointer } from "../deployments/snapshot";
 import type { ApiKey, PlatformKey } from "../generated/prisma/client";
+import { compactKey } from "./compact";
 import { type InactiveServices, NO_INACTIVE_SERVICES } from "./status";
 
 // Key records by hash, and workspace and service switches by workspace id, so a
@@ -108,7 +109,10 @@ export class KeyCache {
   }
 
   async keyByHash(hash: string): Promise<ApiKey | null> {
-    return this.byHash(this.keys, hash, () => this.db.apiKey.findUnique({ where: { hash } }));
+    return this.byHash(this.keys, hash, async () => {
+      const row = await this.db.apiKey.findUnique({ where: { hash } });
+      return row && compactKey(row);
+    });
   }
 
   /** The platform key when this process holds it, without a promise. */

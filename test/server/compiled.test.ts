@@ -47,7 +47,12 @@ describe("npm start", () => {
 
     const [server, ...others] = children(npm.pid as number);
     expect(others).toEqual([]);
-    expect(commandLine(server as number).slice(1)).toEqual(["--enable-source-maps", "dist/server/index.js"]);
+    expect(commandLine(server as number).slice(1)).toEqual([
+      "--enable-source-maps",
+      "--max-semi-space-size=4",
+      "--heap-growing-percent=20",
+      "dist/server/index.js",
+    ]);
     expect(children(server as number)).toEqual([]);
 
     // Prisma's generated client, the migrations and argon2 all work from the bundle.
