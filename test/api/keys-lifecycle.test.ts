@@ -328,10 +328,12 @@ describe("the workspace key switch", () => {
     );
   });
 
+  // Functions, so each request starts when it is awaited: started together, a refusal
+  // could land before anything awaits it (an unhandled rejection).
   const uses = () => [
-    client(live).apiKeys({ workspaceId: ws.id, environment: "LIVE" }),
-    client(test).apiKeys({ workspaceId: ws.id, environment: "TEST" }),
-    client(pk, { origin: "https://app.example.com" }).apiKeys({ workspaceId: ws.id, environment: "LIVE" }),
+    () => client(live).apiKeys({ workspaceId: ws.id, environment: "LIVE" }),
+    () => client(test).apiKeys({ workspaceId: ws.id, environment: "TEST" }),
+    () => client(pk, { origin: "https://app.example.com" }).apiKeys({ workspaceId: ws.id, environment: "LIVE" }),
   ];
 
   it("off: every key of the workspace fails keys_disabled; sessions and other workspaces still work", async () => {
@@ -340,7 +342,7 @@ describe("the workspace key switch", () => {
     });
     expect(setKeysEnabled).toEqual({ id: ws.id, keysEnabled: false });
     for (const use of uses()) {
-      const error = await expectCode(use, "keys_disabled");
+      const error = await expectCode(use(), "keys_disabled");
       expect(error.status).toBe(403);
     }
     await expectCode(client(live).me(), "keys_disabled");
@@ -357,7 +359,7 @@ describe("the workspace key switch", () => {
     });
     expect(setKeysEnabled.keysEnabled).toBe(true);
     for (const use of uses()) {
-      const { apiKeys } = await use;
+      const { apiKeys } = await use();
       expect(apiKeys.totalCount).toBeGreaterThan(0);
     }
   });
