@@ -4,6 +4,7 @@ import type { Membership } from "../App";
 import { api, asKeywardError } from "../api";
 import { AuditTable } from "../components/AuditTable";
 import { ErrorNotice } from "../components/ErrorNotice";
+import { Pager } from "../components/Pager";
 import { canManageMembers } from "../roles";
 
 const PAGE = 25;
@@ -93,29 +94,15 @@ export function AuditPage({ membership }: { membership: Membership }) {
       )}
       {shown.length > 0 && <AuditTable events={shown} names={names} />}
       {data && events.length > 0 && (
-        <div className="row spread">
-          <span className="muted">
-            {data.totalCount} event{data.totalCount === 1 ? "" : "s"}
-          </span>
-          <div className="row">
-            <button
-              type="button"
-              className="secondary"
-              disabled={cursors.length === 1}
-              onClick={() => setCursors(cursors.slice(0, -1))}
-            >
-              Newer
-            </button>
-            <button
-              type="button"
-              className="secondary"
-              disabled={!data.pageInfo.hasNextPage}
-              onClick={() => setCursors([...cursors, data.pageInfo.endCursor ?? null])}
-            >
-              Older
-            </button>
-          </div>
-        </div>
+        <Pager
+          totalCount={data.totalCount}
+          noun="event"
+          cursors={cursors}
+          setCursors={setCursors}
+          pageInfo={data.pageInfo}
+          back="Newer"
+          forward="Older"
+        />
       )}
     </section>
   );

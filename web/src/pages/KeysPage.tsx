@@ -6,6 +6,7 @@ import { CreateKeyModal } from "../components/CreateKeyModal";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { KeysSwitch } from "../components/KeysSwitch";
 import { KeysTable } from "../components/KeysTable";
+import { Pager } from "../components/Pager";
 import { RevokeModal } from "../components/RevokeModal";
 import { RollModal } from "../components/RollModal";
 import { SecretReveal } from "../components/SecretReveal";
@@ -144,29 +145,15 @@ export function KeysPage({ membership }: { membership: Membership }) {
             onRevoke={(key) => setDialog({ kind: "revoke", key })}
             onUsage={(key) => setDialog({ kind: "usage", key })}
           />
-          <div className="row spread">
-            <span className="muted">
-              {data.totalCount} key{data.totalCount === 1 ? "" : "s"}
-            </span>
-            <div className="row">
-              <button
-                type="button"
-                className="secondary"
-                disabled={cursors.length === 1}
-                onClick={() => setCursors(cursors.slice(0, -1))}
-              >
-                Previous
-              </button>
-              <button
-                type="button"
-                className="secondary"
-                disabled={!data.pageInfo.hasNextPage}
-                onClick={() => setCursors([...cursors, data.pageInfo.endCursor ?? null])}
-              >
-                Next
-              </button>
-            </div>
-          </div>
+          <Pager
+            totalCount={data.totalCount}
+            noun="key"
+            cursors={cursors}
+            setCursors={setCursors}
+            pageInfo={data.pageInfo}
+            back="Previous"
+            forward="Next"
+          />
         </>
       )}
       {dialog?.kind === "create" && (
