@@ -308,8 +308,8 @@ describe("the dashboard in Chromium", () => {
     expect(page.url()).toBe(`${server.url}/dashboard/w/${slug}/audit`);
     await page.getByLabel("Action").selectOption("api_key.create");
     await expect.poll(() => page.locator("table.audit tbody tr").count()).toBe(1);
-    // The actor is the owner, by name.
-    expect(await page.locator("table.audit tbody tr").textContent()).toContain(OWNER.name);
+    // The actor is the owner, by name (members are read by a request of their own, so wait for it).
+    await expect.poll(() => page.locator("table.audit tbody tr").textContent()).toContain(OWNER.name);
     await screenshot(page, "audit");
   });
 
