@@ -8,6 +8,7 @@ const MUTATE = [
   "server/auth/principal.ts",
   "server/auth/permissions.ts",
   "server/auth/audience-access.ts",
+  "server/auth/webhook-access.ts",
   "server/keys/grants.ts",
   "server/keys/scopes.ts",
   "server/keys/status.ts",
@@ -40,7 +41,7 @@ export default {
   dryRunTimeoutMinutes: 30,
   timeoutMS: 20_000,
   // Not needed in the sandbox copy of the project.
-  ignorePatterns: ["/data", "/bench", "/tmp", "/coverage", "/dist", "/test/cluster", "/test/mutation/*.json"],
+  ignorePatterns: ["/data", "/bench", "/tmp", "/coverage", "/dist", "/test/cluster", "/test/mutation/*.json", "/reports", "/web/dist", "/sdk/dist", "/.stryker-tmp"],
   reporters: ["clear-text", "progress", "html", "json"],
   htmlReporter: { fileName: "reports/mutation/index.html" },
   jsonReporter: { fileName: "reports/mutation/mutation.json" },

@@ -12,8 +12,15 @@ export default defineConfig({
     ...base.test,
     exclude: [
       ...(base.test?.exclude ?? []),
-      // spawns `npm start` servers (test/helpers/processes.ts)
+      // spawn server, CLI or lock-holding child processes, or pack and install the SDK
       "test/server/process.test.ts",
+      "test/server/restart.test.ts",
+      "test/server/compiled.test.ts",
+      "test/server/admin-cli.test.ts",
+      "test/server/migrate-cli.test.ts",
+      "test/unit/data-lock.test.ts",
+      "test/unit/contract-guard.test.ts",
+      "test/sdk/package.test.ts",
       // schema.graphql and the SDK against their generators
       "test/schema/stale.test.ts",
     ],
