@@ -1,7 +1,10 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
+import { readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import pg from "pg";
 import { type Database, type DatabaseOptions, openDatabase } from "../../server/db";
-import { migrate } from "../../server/migrations";
+import { migrate, migrationsDir } from "../../server/migrations";
 
 // Each test file gets a database of its own: an in-memory PGlite by default, or,
 // when DATABASE_URL is set (CI's second pass), a fresh database on that server,
@@ -16,7 +19,8 @@ export interface TestDatabase {
 export async function openTestDatabase(options: Pick<DatabaseOptions, "log"> = {}): Promise<TestDatabase> {
   const serverUrl = process.env.DATABASE_URL;
   if (!serverUrl) {
-    const database = await openDatabase({ log: options.log });
+    const database = await openDatabase({ log: options.log, snapshot: await migratedSnapshot() });
+    // A no-op on the snapshot; it still proves the snapshot matches the migrations.
     await migrate(database);
     return { database, url: undefined, drop: () => database.close() };
   }
@@ -40,4 +44,63 @@ export async function openTestDatabase(options: Pick<DatabaseOptions, "log"> = {
       await cleanup.end();
     },
   };
+}
+
+// An in-memory PGlite spends seconds in initdb and the migrations before its first
+// query: on a loaded machine most of a short test file. So each file starts from a
+// migrated snapshot, made once per set of migrations (and PGlite build) and kept in the
+// system's temporary folder, where every test process finds it.
+let snapshot: Promise<Blob> | undefined;
+
+function migratedSnapshot(): Promise<Blob> {
+  snapshot ??= loadOrMakeSnapshot();
+  return snapshot;
+}
+
+async function loadOrMakeSnapshot(): Promise<Blob> {
+  const file = path.join(tmpdir(), `keyward-test-pglite-${snapshotKey()}.tar`);
+  try {
+    return new Blob([readFileSync(file)]);
+  } catch {
+    // Not made yet: make it below.
+  }
+  const fresh = await openDatabase({});
+  try {
+    await migrate(fresh);
+    if (!fresh.dump) throw new Error("the embedded database cannot be dumped");
+    const dump = await fresh.dump();
+    // Written aside and renamed: a process reading it never sees half a file.
+    const partial = `${file}.${process.pid}.${randomBytes(4).toString("hex")}`;
+    writeFileSync(partial, new Uint8Array(await dump.arrayBuffer()));
+    renameSync(partial, file);
+    return dump;
+  } finally {
+    await fresh.close();
+  }
+}
+
+/** Changes with any migration file, and with the PGlite build that wrote the files. */
+function snapshotKey(): string {
+  const hash = createHash("sha256");
+  for (const name of readdirSync(migrationsDir).sort()) {
+    const dir = path.join(migrationsDir, name);
+    if (!statSync(dir).isDirectory()) continue;
+    for (const file of readdirSync(dir).sort()) {
+      hash
+        .update(`${name}/${file}\0`)
+        .update(readFileSync(path.join(dir, file)))
+        .update("\0");
+    }
+  }
+  const pglite = readFileSync(path.join(pgliteDir(), "package.json"));
+  hash.update(pglite);
+  return hash.digest("hex").slice(0, 16);
+}
+
+function pgliteDir(): string {
+  // The package's exports hide its package.json from require.resolve.
+  const entry = import.meta.resolve("@electric-sql/pglite");
+  let dir = path.dirname(new URL(entry).pathname);
+  while (!readdirSync(dir).includes("package.json")) dir = path.dirname(dir);
+  return dir;
 }
