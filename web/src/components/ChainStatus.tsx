@@ -71,7 +71,7 @@ export function ChainStatus({ workspaceId, onStatus }: { workspaceId: string; on
         <div className="chain broken" role="alert">
           <span className="badge bad">Broken</span>
           <span>
-            <strong>The audit log has been tampered with.</strong> Event <code>{status.brokenEventId}</code>{" "}
+            <strong>The audit log has been tampered with.</strong> Event <code>{status.brokenEventId}</code>:{" "}
             {status.reason ? WHY[status.reason] : "does not fit the chain."} {status.checkedEvents} earlier event
             {status.checkedEvents === 1 ? "" : "s"} checked intact at {when(status.checkedAt)}
             {status.reason && (
