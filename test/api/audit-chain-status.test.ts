@@ -22,7 +22,7 @@ const statusOf = async (caller: Person, workspaceId: string) =>
   (await caller.client.auditChain({ workspaceId })).auditChain;
 
 beforeAll(async () => {
-  app = await startTestApp();
+  app = await startTestApp({}, { countQueries: true });
   owner = await signUpUser(app, "owner");
   ownerB = await signUpUser(app, "owner-b");
   moderator = await signUpUser(app, "moderator");
@@ -56,6 +56,18 @@ describe("an untouched log", () => {
     for (const size of [1, 2, 3, 500]) {
       expect(await verifyWorkspaceChain(app.db, a, size), `batch ${size}`).toEqual({ ok: true, checked: 7 });
     }
+  });
+
+  it("reads no other workspace's content: of rows outside A, only their position and hashes", async () => {
+    const { statements } = await app.counting(() => owner.client.auditChain({ workspaceId: a }));
+    const reads = statements.filter((sql) => /audit_events/.test(sql));
+    expect(reads.length).toBeGreaterThanOrEqual(2);
+    const content = /\b(action|data|actor_id|actor_type|target_id|target_type|ip|created_at)\b/;
+    for (const sql of reads.filter((sql) => !/"workspace_id" = \$1/.test(sql))) {
+      expect(sql, "a read not limited to the workspace").not.toMatch(content);
+      expect(sql).not.toMatch(/\*/);
+    }
+    expect(reads.some((sql) => /"workspace_id" = \$1/.test(sql))).toBe(true);
   });
 
   it("an ADMIN may check it too", async () => {
