@@ -145,6 +145,7 @@ export const RULES = {
     // The resolver checks membership itself, after validating "exactly one of id or slug".
     workspace: readsWorkspaces,
     auditEvents: inWorkspace("audit:read", byWorkspaceIdArg),
+    auditChain: inWorkspace("audit:read", byWorkspaceIdArg),
     apiKey: onApiKey("keys:read", idArg),
     apiKeys: inWorkspace("keys:read", byWorkspaceIdArg),
     platformKeys: platformAdminReads,
@@ -203,6 +204,7 @@ export const RULES = {
   AuditEvent: allow,
   AuditEventConnection: allow,
   AuditEventEdge: allow,
+  AuditChainStatus: allow,
   PageInfo: allow,
   ApiKey: allow,
   ApiKeyConnection: allow,

@@ -1,4 +1,5 @@
 import { type ResolveCursorConnectionArgs, resolveCursorConnection } from "@pothos/plugin-relay";
+import { ACTION_MAX, auditFilterWhere } from "../audit/filter";
 import { requireWorkspace } from "../auth/access";
 import { builder } from "../builder";
 import { apiError } from "../errors";
@@ -42,11 +43,30 @@ builder.queryField("auditEvents", (t) =>
   t.connection(
     {
       type: AuditEventRef,
-      description: "A workspace's audit log, newest first. OWNER and ADMIN only.",
-      args: { workspaceId: t.arg.id({ required: true }) },
+      description:
+        "A workspace's audit log, newest first, optionally filtered. OWNER and ADMIN only. Cursors stay valid under the same filters.",
+      args: {
+        workspaceId: t.arg.id({ required: true }),
+        action: t.arg.string({
+          description: `Only this action, exactly (e.g. member.add; up to ${ACTION_MAX} characters).`,
+        }),
+        actorId: t.arg.id({ description: "Only events by this user or key (its id)." }),
+        from: t.arg({ type: "DateTime", description: "Only events at or after this instant (inclusive)." }),
+        to: t.arg({
+          type: "DateTime",
+          description: "Only events before this instant (exclusive); must be after `from`.",
+        }),
+      },
       resolve: async (_root, args, ctx) => {
         const { workspace } = unwrap(await requireWorkspace(ctx, { id: String(args.workspaceId) }, "audit:read"));
-        const where = { workspaceId: workspace.id };
+        const where = unwrap(
+          auditFilterWhere(workspace.id, {
+            action: args.action,
+            actorId: args.actorId == null ? args.actorId : String(args.actorId),
+            from: args.from,
+            to: args.to,
+          }),
+        );
         const connection = await resolveCursorConnection(
           {
             args: checkedPage(args),

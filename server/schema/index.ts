@@ -6,6 +6,7 @@ import "./user";
 import "./workspace";
 import "./membership";
 import "./audit";
+import "./audit-chain";
 import "./apikey";
 import "./verify";
 import "./platform-key";

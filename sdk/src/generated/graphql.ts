@@ -27,6 +27,14 @@ export type ApiKeyType =
   /** sk_…: server-side, full access within its scopes. */
   | 'SECRET';
 
+export type AuditChainFault =
+  /** The event's prevHash is not the hash of the event before it: an earlier event was deleted, inserted or reordered, or this one's prevHash was edited. */
+  | 'BROKEN_LINK'
+  /** The event after this one (of any workspace) does not point back at it: an event after it was deleted or altered. */
+  | 'BROKEN_NEXT_LINK'
+  /** The event's content no longer matches its hash: it was edited. */
+  | 'HASH_MISMATCH';
+
 export type CreateApiKeyInput = {
   /** Secret keys: CIDR blocks like 203.0.113.0/24; empty allows any address. */
   allowedIps?: Array<string> | null | undefined;
@@ -496,10 +504,21 @@ export type AuditEventsQueryVariables = Exact<{
   workspaceId: string;
   first?: number | null | undefined;
   after?: string | null | undefined;
+  action?: string | null | undefined;
+  actorId?: string | null | undefined;
+  from?: string | null | undefined;
+  to?: string | null | undefined;
 }>;
 
 
 export type AuditEventsQuery = { auditEvents: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, action: string, actorType: string, actorId: string | null, targetType: string, targetId: string | null, ip: string | null, data: unknown, createdAt: string, hash: string, prevHash: string } }> } };
+
+export type AuditChainQueryVariables = Exact<{
+  workspaceId: string;
+}>;
+
+
+export type AuditChainQuery = { auditChain: { ok: boolean, checkedEvents: number, checkedAt: string, brokenEventId: string | null, reason: AuditChainFault | null } };
 
 export type DeploymentFieldsFragment = { id: string, version: number, kind: DeploymentKind, note: string | null, sourceVersion: number | null, keysEnabled: boolean, keyCount: number, added: number, removed: number, changed: number, createdAt: string, createdBy: { id: string, email: string, name: string } | null };
 
@@ -1244,8 +1263,16 @@ export const SetRequireAudienceTokenDocument = new TypedDocumentString(`
 }
     `) as unknown as TypedDocumentString<SetRequireAudienceTokenMutation, SetRequireAudienceTokenMutationVariables>;
 export const AuditEventsDocument = new TypedDocumentString(`
-    query AuditEvents($workspaceId: ID!, $first: Int, $after: String) {
-  auditEvents(workspaceId: $workspaceId, first: $first, after: $after) {
+    query AuditEvents($workspaceId: ID!, $first: Int, $after: String, $action: String, $actorId: ID, $from: DateTime, $to: DateTime) {
+  auditEvents(
+    workspaceId: $workspaceId
+    first: $first
+    after: $after
+    action: $action
+    actorId: $actorId
+    from: $from
+    to: $to
+  ) {
     totalCount
     pageInfo {
       hasNextPage
@@ -1270,6 +1297,17 @@ export const AuditEventsDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<AuditEventsQuery, AuditEventsQueryVariables>;
+export const AuditChainDocument = new TypedDocumentString(`
+    query AuditChain($workspaceId: ID!) {
+  auditChain(workspaceId: $workspaceId) {
+    ok
+    checkedEvents
+    checkedAt
+    brokenEventId
+    reason
+  }
+}
+    `) as unknown as TypedDocumentString<AuditChainQuery, AuditChainQueryVariables>;
 export const DeploymentsDocument = new TypedDocumentString(`
     query Deployments($workspaceId: ID!, $first: Int, $after: String) {
   deployments(workspaceId: $workspaceId, first: $first, after: $after) {

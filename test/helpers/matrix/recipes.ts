@@ -66,6 +66,7 @@ export const QUERY_RECIPES: Record<string, Recipe> = {
   apiKey: { args: async (w) => ({ id: w.liveKey.id }) },
   apiKeys: { args: async (w) => ({ workspaceId: w.workspace.id, environment: "LIVE" }) },
   auditEvents: { args: async (w) => ({ workspaceId: w.workspace.id }) },
+  auditChain: { args: async (w) => ({ workspaceId: w.workspace.id }) },
   platformKeys: { args: async () => ({}) },
   audiences: { args: async (w) => ({ workspaceId: w.workspace.id }) },
   services: { args: async (w) => ({ workspaceId: w.workspace.id }) },

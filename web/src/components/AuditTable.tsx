@@ -13,7 +13,16 @@ function summary(data: unknown): string {
 }
 
 /** Audit events as a table (cards at phone width, like the keys table). */
-export function AuditTable({ events, names }: { events: AuditEvent[]; names: Map<string, string> }) {
+export function AuditTable({
+  events,
+  names,
+  broken = null,
+}: {
+  events: AuditEvent[];
+  names: Map<string, string>;
+  /** The event the hash chain check stopped at, marked where it appears. */
+  broken?: string | null;
+}) {
   return (
     <div className="table-wrap">
       <table className="keys audit">
@@ -29,10 +38,13 @@ export function AuditTable({ events, names }: { events: AuditEvent[]; names: Map
         </thead>
         <tbody>
           {events.map((event) => (
-            <tr key={event.id}>
+            <tr key={event.id} className={event.id === broken ? "broken" : undefined}>
               <td data-label="When">{when(event.createdAt)}</td>
               <td data-label="Action">
-                <code>{event.action}</code>
+                <span>
+                  <code>{event.action}</code>
+                  {event.id === broken && <span className="badge bad">chain broken here</span>}
+                </span>
               </td>
               <td data-label="Actor">
                 <span>
