@@ -1,9 +1,10 @@
 import type { AudiencesQuery, KeywardError } from "@keyward/sdk";
-import { type FormEvent, useCallback, useEffect, useState } from "react";
+import { type FormEvent, useState } from "react";
 import type { Membership } from "../App";
 import { api, asKeywardError } from "../api";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { canManageMembers } from "../roles";
+import { useLoad } from "../useLoad";
 
 type Audience = AudiencesQuery["audiences"][number];
 
@@ -14,21 +15,13 @@ type Audience = AudiencesQuery["audiences"][number];
 export function AudiencesPage({ membership }: { membership: Membership }) {
   const workspaceId = membership.workspace.id;
   const admin = canManageMembers(membership.role);
-  const [audiences, setAudiences] = useState<Audience[] | null>(null);
-  const [error, setError] = useState<KeywardError | null>(null);
+  const {
+    data: audiences,
+    error,
+    setError,
+    reload,
+  } = useLoad(async () => (await api.audiences({ workspaceId })).audiences, [workspaceId]);
   const [formError, setFormError] = useState<KeywardError | null>(null);
-
-  const load = useCallback(async () => {
-    try {
-      setAudiences((await api.audiences({ workspaceId })).audiences);
-    } catch (caught) {
-      setError(asKeywardError(caught));
-    }
-  }, [workspaceId]);
-
-  useEffect(() => {
-    void load();
-  }, [load]);
 
   async function create(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -41,7 +34,7 @@ export function AudiencesPage({ membership }: { membership: Membership }) {
         input: { workspaceId, name: String(form.get("name") ?? ""), ...(parent ? { parent } : {}) },
       });
       element.reset();
-      await load();
+      await reload();
     } catch (caught) {
       setFormError(asKeywardError(caught));
     }
@@ -51,7 +44,7 @@ export function AudiencesPage({ membership }: { membership: Membership }) {
     setError(null);
     try {
       await api.deleteAudience({ input: { id: audience.id } });
-      await load();
+      await reload();
     } catch (caught) {
       setError(asKeywardError(caught));
     }

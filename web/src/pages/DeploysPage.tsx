@@ -1,14 +1,12 @@
-import type { DeploymentsQuery, KeywardError, PendingDeploymentQuery } from "@keyward/sdk";
-import { type FormEvent, useCallback, useEffect, useState } from "react";
+import type { KeywardError } from "@keyward/sdk";
+import { type FormEvent, useState } from "react";
 import type { Membership } from "../App";
 import { api, asKeywardError } from "../api";
 import { DeploymentHistory } from "../components/DeploymentHistory";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { PendingChanges } from "../components/PendingChanges";
 import { canManageKeys } from "../roles";
-
-type Pending = PendingDeploymentQuery["pendingDeployment"];
-type History = DeploymentsQuery["deployments"];
+import { useLoad } from "../useLoad";
 
 /**
  * Deploy-gated keys: verification answers from the latest deployment, so key changes
@@ -17,29 +15,21 @@ type History = DeploymentsQuery["deployments"];
 export function DeploysPage({ membership }: { membership: Membership }) {
   const workspaceId = membership.workspace.id;
   const manager = canManageKeys(membership.role);
-  const [pending, setPending] = useState<Pending | null>(null);
-  const [history, setHistory] = useState<History | null>(null);
-  const [error, setError] = useState<KeywardError | null>(null);
-  const [deployError, setDeployError] = useState<KeywardError | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  const load = useCallback(async () => {
-    setError(null);
-    try {
+  const { data, error, reload } = useLoad(
+    async () => {
       const [next, past] = await Promise.all([
         api.pendingDeployment({ workspaceId }),
         api.deployments({ workspaceId, first: 20 }),
       ]);
-      setPending(next.pendingDeployment);
-      setHistory(past.deployments);
-    } catch (caught) {
-      setError(asKeywardError(caught));
-    }
-  }, [workspaceId]);
-
-  useEffect(() => {
-    if (manager) void load();
-  }, [load, manager]);
+      return { pending: next.pendingDeployment, history: past.deployments };
+    },
+    [workspaceId],
+    { enabled: manager },
+  );
+  const pending = data?.pending ?? null;
+  const history = data?.history ?? null;
+  const [deployError, setDeployError] = useState<KeywardError | null>(null);
+  const [busy, setBusy] = useState(false);
 
   async function deploy(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -50,7 +40,7 @@ export function DeploysPage({ membership }: { membership: Membership }) {
     try {
       await api.deployKeys({ input: { workspaceId, ...(note ? { note } : {}) } });
       element.reset();
-      await load();
+      await reload();
     } catch (caught) {
       setDeployError(asKeywardError(caught));
     } finally {
@@ -72,7 +62,7 @@ export function DeploysPage({ membership }: { membership: Membership }) {
     <section className="stack">
       <div className="row spread">
         <h1>Deploys</h1>
-        <button type="button" className="secondary" onClick={() => void load()}>
+        <button type="button" className="secondary" onClick={() => void reload()}>
           Refresh
         </button>
       </div>

@@ -1,5 +1,5 @@
-import type { Environment, KeywardError, WebhookEndpointsQuery } from "@keyward/sdk";
-import { useCallback, useEffect, useState } from "react";
+import type { Environment, WebhookEndpointsQuery } from "@keyward/sdk";
+import { useState } from "react";
 import type { Membership } from "../App";
 import { api, asKeywardError } from "../api";
 import { CreateWebhookModal } from "../components/CreateWebhookModal";
@@ -7,6 +7,7 @@ import { DeliveriesModal } from "../components/DeliveriesModal";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { SecretReveal } from "../components/SecretReveal";
 import { canManageMembers } from "../roles";
+import { useLoad } from "../useLoad";
 
 type Endpoint = WebhookEndpointsQuery["webhookEndpoints"][number];
 
@@ -31,23 +32,21 @@ export function WebhooksPage({ membership }: { membership: Membership }) {
   const workspaceId = membership.workspace.id;
   const admin = canManageMembers(membership.role);
   const [environment, setEnvironment] = useState<Environment>("TEST");
-  const [endpoints, setEndpoints] = useState<Endpoint[] | null>(null);
-  const [error, setError] = useState<KeywardError | null>(null);
+  const {
+    data: endpoints,
+    error,
+    setError,
+    reload,
+  } = useLoad(
+    async () => (await api.webhookEndpoints({ workspaceId, environment })).webhookEndpoints,
+    [workspaceId, environment],
+    {
+      enabled: admin,
+      clear: true,
+    },
+  );
   const [notice, setNotice] = useState("");
   const [dialog, setDialog] = useState<Dialog>(null);
-
-  const load = useCallback(async () => {
-    setEndpoints(null);
-    try {
-      setEndpoints((await api.webhookEndpoints({ workspaceId, environment })).webhookEndpoints);
-    } catch (caught) {
-      setError(asKeywardError(caught));
-    }
-  }, [workspaceId, environment]);
-
-  useEffect(() => {
-    if (admin) void load();
-  }, [load, admin]);
 
   /** Runs one endpoint action, showing its failure (or a line saying what happened). */
   async function act(run: () => Promise<string | undefined>) {
@@ -55,7 +54,7 @@ export function WebhooksPage({ membership }: { membership: Membership }) {
     setNotice("");
     try {
       setNotice((await run()) ?? "");
-      await load();
+      await reload();
     } catch (caught) {
       setError(asKeywardError(caught));
     }
@@ -185,7 +184,7 @@ export function WebhooksPage({ membership }: { membership: Membership }) {
           onClose={() => setDialog(null)}
           onCreated={(secret, url) => {
             setDialog({ kind: "secret", secret, url, rotated: false });
-            void load();
+            void reload();
           }}
         />
       )}
