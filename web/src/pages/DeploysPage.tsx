@@ -5,6 +5,7 @@ import { api, asKeywardError } from "../api";
 import { DeploymentHistory } from "../components/DeploymentHistory";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { PendingChanges } from "../components/PendingChanges";
+import { type Deployment, RollbackModal } from "../components/RollbackModal";
 import { canManageKeys } from "../roles";
 import { useLoad } from "../useLoad";
 
@@ -30,12 +31,15 @@ export function DeploysPage({ membership }: { membership: Membership }) {
   const history = data?.history ?? null;
   const [deployError, setDeployError] = useState<KeywardError | null>(null);
   const [busy, setBusy] = useState(false);
+  const [rollback, setRollback] = useState<Deployment | null>(null);
+  const [notice, setNotice] = useState("");
 
   async function deploy(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const element = event.currentTarget;
     const note = String(new FormData(element).get("note") ?? "");
     setDeployError(null);
+    setNotice("");
     setBusy(true);
     try {
       await api.deployKeys({ input: { workspaceId, ...(note ? { note } : {}) } });
@@ -92,11 +96,33 @@ export function DeploysPage({ membership }: { membership: Membership }) {
       <h2>History</h2>
       {!history && !error && <p className="loading">Loading deployments…</p>}
       {history?.edges.length === 0 && <p className="empty">Nothing deployed yet.</p>}
-      {history && history.edges.length > 0 && <DeploymentHistory deployments={history.edges.map((e) => e.node)} />}
+      {notice && (
+        <p className="notice" role="status">
+          {notice}
+        </p>
+      )}
+      {history && history.edges.length > 0 && (
+        <DeploymentHistory deployments={history.edges.map((e) => e.node)} onRollback={setRollback} />
+      )}
       {history && history.totalCount > history.edges.length && (
         <p className="muted">
           The latest {history.edges.length} of {history.totalCount} deployments.
         </p>
+      )}
+      {rollback && history && (
+        <RollbackModal
+          workspaceId={workspaceId}
+          target={rollback}
+          latest={history.edges[0]?.node.version ?? rollback.version}
+          onClose={() => setRollback(null)}
+          onRolledBack={(published) => {
+            setRollback(null);
+            setNotice(
+              `v${published.version} republishes v${published.sourceVersion}: verification answers from it now.`,
+            );
+            void reload();
+          }}
+        />
       )}
     </section>
   );
