@@ -3,6 +3,7 @@ import { useState } from "react";
 import type { Membership } from "../App";
 import { api, asKeywardError } from "../api";
 import { CreateWebhookModal } from "../components/CreateWebhookModal";
+import { DeleteWebhookModal } from "../components/DeleteWebhookModal";
 import { DeliveriesModal } from "../components/DeliveriesModal";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { SecretReveal } from "../components/SecretReveal";
@@ -15,6 +16,7 @@ type Dialog =
   | { kind: "create" }
   | { kind: "secret"; secret: string; url: string; rotated: boolean }
   | { kind: "deliveries"; endpoint: Endpoint }
+  | { kind: "delete"; endpoint: Endpoint }
   | null;
 
 /** What a rotation means for the receiver, said where the new secret is shown. */
@@ -100,7 +102,7 @@ export function WebhooksPage({ membership }: { membership: Membership }) {
       </div>
       <ErrorNotice error={error} />
       {notice && (
-        <p className="muted" role="status">
+        <p className="notice" role="status">
           {notice}
         </p>
       )}
@@ -172,6 +174,17 @@ export function WebhooksPage({ membership }: { membership: Membership }) {
                 >
                   Rotate secret
                 </button>
+                <button
+                  type="button"
+                  className="danger"
+                  aria-label={`Delete ${e.url}`}
+                  onClick={() => {
+                    setNotice("");
+                    setDialog({ kind: "delete", endpoint: e });
+                  }}
+                >
+                  Delete
+                </button>
               </span>
             </li>
           ))}
@@ -199,6 +212,17 @@ export function WebhooksPage({ membership }: { membership: Membership }) {
         />
       )}
       {dialog?.kind === "deliveries" && <DeliveriesModal endpoint={dialog.endpoint} onClose={() => setDialog(null)} />}
+      {dialog?.kind === "delete" && (
+        <DeleteWebhookModal
+          endpoint={dialog.endpoint}
+          onClose={() => setDialog(null)}
+          onDeleted={() => {
+            setDialog(null);
+            setNotice(`Deleted ${dialog.endpoint.url}.`);
+            void reload();
+          }}
+        />
+      )}
     </section>
   );
 }
