@@ -14,7 +14,7 @@ export function DeleteWebhookModal({
 }: {
   endpoint: Endpoint;
   onClose: () => void;
-  onDeleted: () => void;
+  onDeleted: () => Promise<void>;
 }) {
   const [error, setError] = useState<KeywardError | null>(null);
   const [busy, setBusy] = useState(false);
@@ -24,7 +24,7 @@ export function DeleteWebhookModal({
     setBusy(true);
     try {
       await api.deleteWebhookEndpoint({ input: { id: endpoint.id } });
-      onDeleted();
+      await onDeleted();
     } catch (caught) {
       setError(asKeywardError(caught));
       setBusy(false);

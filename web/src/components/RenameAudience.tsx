@@ -7,15 +7,17 @@ type Audience = AudiencesQuery["audiences"][number];
 
 interface Props {
   audience: Audience;
+  /** Its children keep it as their parent under the new name: worth saying when it has any. */
+  hasChildren: boolean;
   onCancel: () => void;
-  onRenamed: (name: string) => void;
+  onRenamed: (name: string) => Promise<void>;
 }
 
 /**
  * Renaming in place of the audience's row. The name is checked by the server only, so
  * a bad or taken name answers its catalog error (validation_failed, with its docUrl).
  */
-export function RenameAudience({ audience, onCancel, onRenamed }: Props) {
+export function RenameAudience({ audience, hasChildren, onCancel, onRenamed }: Props) {
   const [error, setError] = useState<KeywardError | null>(null);
   const [busy, setBusy] = useState(false);
   const input = useRef<HTMLInputElement>(null);
@@ -31,7 +33,7 @@ export function RenameAudience({ audience, onCancel, onRenamed }: Props) {
     setBusy(true);
     try {
       const { renameAudience } = await api.renameAudience({ input: { id: audience.id, name } });
-      onRenamed(renameAudience.name);
+      await onRenamed(renameAudience.name);
     } catch (caught) {
       setError(asKeywardError(caught));
       setBusy(false);
@@ -51,7 +53,9 @@ export function RenameAudience({ audience, onCancel, onRenamed }: Props) {
         New name for {audience.name}
         <input ref={input} name="name" required maxLength={64} defaultValue={audience.name} autoComplete="off" />
       </label>
-      <span className="muted">Audience tokens naming “{audience.name}” stop working; its children stay under it.</span>
+      <span className="muted">
+        Audience tokens naming “{audience.name}” stop working{hasChildren ? "; its children stay under it" : ""}.
+      </span>
       <ErrorNotice error={error} />
       <span className="row end">
         <button type="button" className="secondary" onClick={onCancel}>

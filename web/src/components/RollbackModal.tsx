@@ -13,7 +13,7 @@ interface Props {
   /** The newest version now: the rollback becomes the one after it. */
   latest: number;
   onClose: () => void;
-  onRolledBack: (deployment: Deployment) => void;
+  onRolledBack: (deployment: Deployment) => Promise<void>;
 }
 
 /**
@@ -33,7 +33,7 @@ export function RollbackModal({ workspaceId, target, latest, onClose, onRolledBa
       const { rollbackKeys } = await api.rollbackKeys({
         input: { workspaceId, version: target.version, ...(note ? { note } : {}) },
       });
-      onRolledBack(rollbackKeys);
+      await onRolledBack(rollbackKeys);
     } catch (caught) {
       setError(asKeywardError(caught));
       setBusy(false);
@@ -44,9 +44,10 @@ export function RollbackModal({ workspaceId, target, latest, onClose, onRolledBa
     <Modal title={`Roll back to v${target.version}?`} onClose={onClose}>
       <form className="stack" onSubmit={submit} aria-label={`Roll back to v${target.version}`}>
         <p>
-          Version {target.version}'s keys ({target.keyCount}) and key switch ({target.keysEnabled ? "on" : "off"}) are
-          republished as <strong>v{latest + 1}</strong>, and verification answers from them at once. Keys it does not
-          hold are refused until a later deploy publishes them; a key revoked with <code>immediate</code> stays refused.
+          v{target.version} holds {target.keyCount} {target.keyCount === 1 ? "key" : "keys"}, with the key switch{" "}
+          {target.keysEnabled ? "on" : "off"}. It is republished as <strong>v{latest + 1}</strong> and verification
+          answers from it at once: keys it does not hold are refused until a later deploy publishes them, and a key
+          revoked with <code>immediate</code> stays refused.
         </p>
         <label>
           <span>

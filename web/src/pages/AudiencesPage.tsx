@@ -76,11 +76,13 @@ export function AudiencesPage({ membership }: { membership: Membership }) {
               {renaming === a.id ? (
                 <RenameAudience
                   audience={a}
+                  hasChildren={parents.has(a.name)}
                   onCancel={() => setRenaming(null)}
-                  onRenamed={(name) => {
+                  onRenamed={async (name) => {
+                    // The row shows the new name (and its children their new path) once the form goes.
+                    await reload();
                     setRenaming(null);
                     setNotice(`Renamed ${a.name} to ${name}.`);
-                    void reload();
                   }}
                 />
               ) : (

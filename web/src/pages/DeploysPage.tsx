@@ -115,12 +115,12 @@ export function DeploysPage({ membership }: { membership: Membership }) {
           target={rollback}
           latest={history.edges[0]?.node.version ?? rollback.version}
           onClose={() => setRollback(null)}
-          onRolledBack={(published) => {
+          onRolledBack={async (published) => {
+            await reload();
             setRollback(null);
             setNotice(
               `v${published.version} republishes v${published.sourceVersion}: verification answers from it now.`,
             );
-            void reload();
           }}
         />
       )}

@@ -216,10 +216,10 @@ export function WebhooksPage({ membership }: { membership: Membership }) {
         <DeleteWebhookModal
           endpoint={dialog.endpoint}
           onClose={() => setDialog(null)}
-          onDeleted={() => {
+          onDeleted={async () => {
+            await reload();
             setDialog(null);
             setNotice(`Deleted ${dialog.endpoint.url}.`);
-            void reload();
           }}
         />
       )}
