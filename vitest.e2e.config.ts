@@ -9,6 +9,9 @@ export default defineConfig({
     ...base.test,
     include: ["test/browser/**/*.test.ts"],
     exclude: ["**/node_modules/**"],
+    // web/dist is built once, before any file starts a server on it: files running side
+    // by side must not rebuild it under each other's pages.
+    globalSetup: ["test/browser/build-dashboard.ts"],
     testTimeout: 120_000,
     hookTimeout: 180_000,
   },

@@ -10,3 +10,4 @@ export {
 } from "./client.js";
 export { type CatalogErrorCode, catalogErrorCodes } from "./generated/error-codes.js";
 export * from "./generated/graphql.js";
+export { type WebhookEventType, webhookEventTypes } from "./generated/webhook-events.js";

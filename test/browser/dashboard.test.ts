@@ -1,135 +1,50 @@
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildDashboardIfNeeded, launchChromium, SCREENSHOTS, screenshot } from "../helpers/browser";
-import { type ServerProcess, startServer } from "../helpers/processes";
+import { screenshot } from "../helpers/browser";
+import {
+  type Dashboard,
+  leftovers as leftoversOf,
+  MEMBER,
+  OWNER,
+  openDashboard,
+  PASSWORD,
+  timed as timedIn,
+  verifyKey,
+  WORKSPACE,
+} from "../helpers/dashboard-harness";
+import type { ServerProcess } from "../helpers/processes";
 
 // The dashboard as a user meets it: a real server process on a fresh embedded
 // database, the built web app, and Debian's Chromium. One story, in order: sign up,
 // create a workspace, create a key (its secret shown once and then nowhere), verify it
-// through the API, roll, revoke, switch keys off, then a MEMBER's view.
+// through the API, roll, revoke, switch keys off, chart its usage, services, the audit
+// log, then a MEMBER's view. Webhooks, deploys and audiences have files of their own
+// (dashboard-webhooks, dashboard-deploys), each on its own server.
 
-const PASSWORD = "correct horse battery staple";
-const OWNER = { name: "Olive Owner", email: "olive@e2e.test" };
-const MEMBER = { name: "Max Member", email: "max@e2e.test" };
-const WORKSPACE = { name: "Acme Rockets", slug: "acme-rockets" };
 const KEY_NAME = "Billing backend";
 
-let dataDir: string;
+let dashboard: Dashboard;
 let server: ServerProcess;
-let browser: Browser;
 let context: BrowserContext;
 let page: Page;
-const requestedUrls: string[] = [];
-const problems: string[] = [];
-const timings: Record<string, number> = {};
+let problems: string[];
 let slug = "";
 let firstSecret = "";
-let receiver: Server;
-let receiverUrl = "";
-const received: string[] = [];
 let rolledSecret = "";
 
-async function timed<T>(flow: string, run: () => Promise<T>): Promise<T> {
-  const started = performance.now();
-  try {
-    return await run();
-  } finally {
-    timings[flow] = Math.round(performance.now() - started);
-  }
-}
+const timed = <T>(flow: string, run: () => Promise<T>) => timedIn(dashboard, flow, run);
 
-/** Verifies a key through POST /v1/keys/verify, signed in by the owner's session cookie. */
-async function verify(key: string): Promise<{ valid: boolean; code: string }> {
-  const cookie = (await context.cookies()).find((c) => c.name === "keyward_session");
-  const response = await fetch(`${server.url}/v1/keys/verify`, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      "x-graphql-yoga-csrf": "e2e",
-      cookie: `keyward_session=${cookie?.value ?? ""}`,
-    },
-    body: JSON.stringify({ key }),
-  });
-  expect(response.status).toBe(200);
-  return (await response.json()) as { valid: boolean; code: string };
-}
-
-/** A GraphQL request signed by the owner's session cookie, as the dashboard's own are. */
-async function asOwner(query: string, variables: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const cookie = (await context.cookies()).find((c) => c.name === "keyward_session");
-  const response = await fetch(`${server.url}/graphql`, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      "x-graphql-yoga-csrf": "e2e",
-      cookie: `keyward_session=${cookie?.value ?? ""}`,
-    },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await response.json()) as { data?: Record<string, unknown>; errors?: unknown };
-  expect(body.errors).toBeUndefined();
-  return body.data ?? {};
-}
-
-/** Everything the page keeps where a script or the address bar could find it again. */
-async function leftovers(): Promise<string> {
-  const stored = await page.evaluate(() =>
-    JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage }, cookie: document.cookie }),
-  );
-  return [await page.content(), stored, page.url(), ...requestedUrls].join("\n");
-}
-
+const verify = (key: string) => verifyKey(dashboard, key);
+const leftovers = () => leftoversOf(dashboard);
 const dialog = () => page.getByRole("dialog");
 
 beforeAll(async () => {
-  buildDashboardIfNeeded();
-  dataDir = mkdtempSync(path.join(tmpdir(), "keyward-e2e-"));
-  // A webhook receiver on loopback: it answers 204 and remembers each event's type.
-  receiver = createServer((request, response) => {
-    let body = "";
-    request.on("data", (chunk: Buffer) => {
-      body += chunk.toString();
-    });
-    request.on("end", () => {
-      received.push((JSON.parse(body) as { type: string }).type);
-      response.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
-  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
-  server = await startServer({
-    KEYWARD_DATA_DIR: dataDir,
-    KEYWARD_MASTER_KEY: randomBytes(32).toString("base64"),
-    // The receiver above is on loopback, which endpoints may not use otherwise.
-    KEYWARD_WEBHOOK_ALLOW_PRIVATE: "true",
-    KEYWARD_WEBHOOK_INTERVAL_MS: "200",
-  });
-  browser = await launchChromium();
-  context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  page = await context.newPage();
-  // A step that cannot happen fails in seconds, not at the test timeout.
-  page.setDefaultTimeout(10_000);
-  page.on("request", (request) => requestedUrls.push(request.url()));
-  page.on("console", (message) => {
-    if (message.type() === "error") problems.push(message.text());
-  });
-  page.on("pageerror", (error) => problems.push(error.message));
-  console.log(`screenshots: ${SCREENSHOTS}`);
+  dashboard = await openDashboard();
+  ({ server, context, page, problems } = dashboard);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  server?.kill();
-  await server?.exited;
-  receiver?.close();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true, maxRetries: 5 });
-  console.log(`flow timings (ms): ${JSON.stringify(timings)}`);
+  await dashboard?.close();
 });
 
 describe("the dashboard in Chromium", () => {
@@ -313,139 +228,6 @@ describe("the dashboard in Chromium", () => {
     await screenshot(page, "audit");
   });
 
-  it("adds a webhook endpoint: its signing secret is shown once, then is nowhere", async () => {
-    let secret = "";
-    await timed("webhook create", async () => {
-      await page.getByRole("link", { name: "Webhooks" }).click();
-      await page.getByText("No test endpoints yet.").waitFor();
-      await page.getByRole("button", { name: "+ Add endpoint" }).click();
-      // A URL the server refuses answers its catalog error, linked to the docs.
-      await dialog().getByLabel("URL").fill("ftp://127.0.0.1/hooks");
-      await dialog().getByRole("button", { name: "Add endpoint" }).click();
-      await dialog().getByRole("alert").getByRole("link").waitFor();
-      expect(await dialog().getByRole("alert").textContent()).toContain("http");
-      // Chromium logs that refusal (HTTP 400) as a console error: the one expected, taken off the list.
-      const refusal = () => problems.findIndex((problem) => problem.includes("status of 400"));
-      await expect.poll(refusal).toBeGreaterThanOrEqual(0);
-      problems.splice(refusal(), 1);
-      await dialog().getByLabel("URL").fill(receiverUrl);
-      await dialog().getByRole("checkbox", { name: "ping" }).check();
-      await dialog().getByLabel("Description").fill("Billing listener");
-      await screenshot(page, "webhook-create");
-      await dialog().getByRole("button", { name: "Add endpoint" }).click();
-      await dialog().getByText("You won't see it again").waitFor();
-      secret = await dialog().locator("input.secret").inputValue();
-      await screenshot(page, "webhook-secret");
-      await dialog().getByRole("button", { name: "Done" }).click();
-      await expect.poll(() => dialog().count()).toBe(0);
-    });
-    expect(secret).toMatch(/^whsec_/);
-    await page.getByText("Billing listener").waitFor();
-    expect(await leftovers()).not.toContain(secret);
-    await screenshot(page, "webhooks");
-  });
-
-  it("rotates the endpoint's secret: a new one, shown once, the old one signing for 7 days", async () => {
-    let rotated = "";
-    await timed("webhook rotate", async () => {
-      await page.getByRole("button", { name: `Rotate the secret of ${receiverUrl}` }).click();
-      await dialog().getByText("For the next 7 days").waitFor();
-      rotated = await dialog().locator("input.secret").inputValue();
-      await screenshot(page, "webhook-rotated");
-      await dialog().getByRole("button", { name: "Done" }).click();
-    });
-    expect(rotated).toMatch(/^whsec_/);
-    await page.getByText("Old secret also signs until").waitFor();
-    expect(await leftovers()).not.toContain(rotated);
-    const enabled = page.getByRole("switch", { name: receiverUrl });
-    await enabled.click();
-    await expect.poll(() => enabled.isChecked()).toBe(false);
-    await page.getByText("Disabled", { exact: true }).waitFor();
-    await enabled.click();
-    await expect.poll(() => enabled.isChecked()).toBe(true);
-  });
-
-  it("a test ping reaches the receiver and shows as a delivery, which can be sent again", async () => {
-    await timed("webhook ping", async () => {
-      await page.getByRole("button", { name: `Send a test ping to ${receiverUrl}` }).click();
-      await page.getByText("Ping queued").waitFor();
-      await expect.poll(() => received.includes("ping"), { timeout: 10_000 }).toBe(true);
-      await page.getByRole("button", { name: `Deliveries to ${receiverUrl}` }).click();
-      const ping = dialog().locator("li", { hasText: "ping" });
-      await expect
-        .poll(
-          async () => {
-            await dialog().getByRole("button", { name: "Refresh" }).click();
-            return ping.locator(".badge").textContent();
-          },
-          { timeout: 10_000 },
-        )
-        .toBe("SUCCEEDED");
-      expect(await ping.textContent()).toContain("HTTP 204");
-      await screenshot(page, "webhook-deliveries");
-      const pings = received.filter((type) => type === "ping").length;
-      await ping.getByRole("button", { name: "Redeliver" }).click();
-      await expect.poll(() => received.filter((type) => type === "ping").length, { timeout: 10_000 }).toBe(pings + 1);
-      await page.keyboard.press("Escape");
-      await expect.poll(() => dialog().count()).toBe(0);
-    });
-  });
-
-  it("deploys appear once the workspace requires them: a new key waits as a pending change until deployed", async () => {
-    await expect.poll(() => page.getByRole("link", { name: "Deploys" }).count()).toBe(0);
-    const { workspace } = (await asOwner("query($slug: String) { workspace(slug: $slug) { id } }", { slug })) as {
-      workspace: { id: string };
-    };
-    await asOwner("mutation($input: SetRequireDeployInput!) { setRequireDeploy(input: $input) { id } }", {
-      input: { workspaceId: workspace.id, enabled: true },
-    });
-    await timed("deploys", async () => {
-      await page.reload();
-      await page.getByRole("link", { name: "Deploys" }).click();
-      await page.getByText("Nothing to deploy").waitFor();
-      await page.locator("table.deployments tbody tr", { hasText: "Deploys required" }).waitFor();
-      await asOwner("mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret } }", {
-        input: { workspaceId: workspace.id, name: "Reporting job", type: "SECRET", environment: "TEST" },
-      });
-      await page.getByRole("button", { name: "Refresh" }).click();
-      await page.getByText("1 added, 0 changed, 0 removed since version 1").waitFor();
-      expect(await page.locator("ul.changes li").textContent()).toContain("Reporting job");
-      await screenshot(page, "deploys-pending");
-      await page.getByLabel("Note").fill("Reporting goes live");
-      await page.getByRole("button", { name: "Deploy", exact: true }).click();
-      await page.locator("table.deployments tbody tr", { hasText: "Reporting goes live" }).waitFor();
-      await page.getByText("Nothing to deploy").waitFor();
-    });
-    expect(page.url()).toBe(`${server.url}/dashboard/w/${slug}/deploys`);
-    const newest = await page.locator("table.deployments tbody tr").first().textContent();
-    expect(newest).toContain("v2");
-    expect(newest).toContain(OWNER.name);
-    await screenshot(page, "deploys");
-  });
-
-  it("builds an audience tree: a child sits under its parent, and only a leaf can be deleted", async () => {
-    await timed("audiences", async () => {
-      await page.getByRole("link", { name: "Audiences" }).click();
-      await page.getByText("No audiences yet.").waitFor();
-      await page.getByLabel("Name").fill("acme");
-      await page.getByRole("button", { name: "Add audience" }).click();
-      await page.getByRole("button", { name: "Delete acme" }).waitFor();
-      await page.getByLabel("Name").fill("acme-eu");
-      await page.getByLabel("Parent").selectOption("acme");
-      await page.getByRole("button", { name: "Add audience" }).click();
-      await page.getByText("acme › acme-eu").first().waitFor();
-    });
-    const tree = page.getByRole("list", { name: "Audience tree" }).getByRole("listitem");
-    expect(await tree.allTextContents()).toEqual([
-      expect.stringContaining("acme"),
-      expect.stringContaining("acme › acme-eu"),
-    ]);
-    // A parent has no delete button: the API refuses to delete an audience with children.
-    expect(await page.getByRole("button", { name: "Delete acme", exact: true }).count()).toBe(0);
-    expect(await page.getByRole("button", { name: "Delete acme-eu" }).count()).toBe(1);
-    await screenshot(page, "audiences");
-  });
-
   it("a MEMBER added on the members page sees the workspace but no key controls", async () => {
     await timed("member view", async () => {
       // The member signs up through the API, as someone else would in their own browser.
@@ -480,15 +262,8 @@ describe("the dashboard in Chromium", () => {
     await expect.poll(() => page.getByRole("link", { name: "Members" }).count()).toBe(0);
     await expect.poll(() => page.getByRole("link", { name: "Audit log" }).count()).toBe(0);
     await expect.poll(() => page.getByRole("link", { name: "Webhooks" }).count()).toBe(0);
-    await expect.poll(() => page.getByRole("link", { name: "Deploys" }).count()).toBe(0);
     await expect.poll(() => page.getByRole("button", { name: /^(Roll|Revoke)/ }).count()).toBe(0);
     await screenshot(page, "member-keys");
-    // The audience tree is readable by every member, but only admins change it.
-    await page.getByRole("link", { name: "Audiences" }).click();
-    await page.getByText("acme › acme-eu").first().waitFor();
-    expect(await page.getByRole("button", { name: /^Delete/ }).count()).toBe(0);
-    expect(await page.getByRole("button", { name: "Add audience" }).count()).toBe(0);
-    await screenshot(page, "member-audiences");
   });
 
   it("logged no error and no Content-Security-Policy violation on the way", () => {

@@ -31,7 +31,12 @@ export function buildDashboardIfNeeded(): void {
     statSync(path.join(root, "web", "index.html")).mtimeMs,
   );
   if (existsSync(index) && statSync(index).mtimeMs > sources) return;
-  execFileSync("npm", ["run", "build", "-w", "web"], { cwd: root, stdio: "inherit" });
+  // NODE_ENV=test (vitest's) would make Vite bundle React's development build.
+  execFileSync("npm", ["run", "build", "-w", "web"], {
+    cwd: root,
+    stdio: "inherit",
+    env: { ...process.env, NODE_ENV: "production" },
+  });
 }
 
 export async function launchChromium(): Promise<Browser> {

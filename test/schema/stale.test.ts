@@ -4,6 +4,7 @@ import { printSchema } from "graphql";
 import { describe, expect, it } from "vitest";
 import codegenConfig from "../../codegen";
 import { ERROR_CODES_FILE, renderErrorCodes } from "../../scripts/error-codes";
+import { renderWebhookEvents, WEBHOOK_EVENTS_FILE } from "../../scripts/webhook-events";
 import { schema } from "../../server/schema";
 
 const root = new URL("../../", import.meta.url);
@@ -28,5 +29,9 @@ describe("committed generated files", () => {
 
   it("the SDK's error-code union matches server/errors.ts's catalog (run `npm run generate`)", () => {
     expect(read(ERROR_CODES_FILE)).toBe(renderErrorCodes());
+  });
+
+  it("the SDK's webhook event list matches server/webhooks/events.ts (run `npm run generate`)", () => {
+    expect(read(WEBHOOK_EVENTS_FILE)).toBe(renderWebhookEvents());
   });
 });

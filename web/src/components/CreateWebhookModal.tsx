@@ -1,22 +1,8 @@
-import type { Environment, KeywardError } from "@keyward/sdk";
+import { type Environment, type KeywardError, webhookEventTypes } from "@keyward/sdk";
 import { type FormEvent, useState } from "react";
 import { api, asKeywardError } from "../api";
 import { ErrorNotice } from "./ErrorNotice";
 import { Modal } from "./Modal";
-
-export const WEBHOOK_EVENTS = [
-  "key.created",
-  "key.updated",
-  "key.rolled",
-  "key.revoked",
-  "key.expiring",
-  "key.expired",
-  "key.leaked",
-  "keys.toggled",
-  "service.toggled",
-  "deployment.published",
-  "ping",
-];
 
 interface Props {
   workspaceId: string;
@@ -63,7 +49,7 @@ export function CreateWebhookModal({ workspaceId, environment, onClose, onCreate
         <fieldset>
           <legend>Events</legend>
           <div className="checks">
-            {WEBHOOK_EVENTS.map((name) => (
+            {webhookEventTypes.map((name) => (
               <label key={name} className="check">
                 <input type="checkbox" name="events" value={name} defaultChecked={name.startsWith("key.")} />
                 {name}

@@ -1,6 +1,6 @@
-import type { KeywardError, WebhookDeliveriesQuery, WebhookEndpointsQuery } from "@keyward/sdk";
-import { useCallback, useEffect, useState } from "react";
+import type { WebhookDeliveriesQuery, WebhookEndpointsQuery } from "@keyward/sdk";
 import { api, asKeywardError } from "../api";
+import { useLoad } from "../useLoad";
 import { ErrorNotice } from "./ErrorNotice";
 import { Modal } from "./Modal";
 
@@ -11,21 +11,15 @@ const BADGE = { SUCCEEDED: "ok", PENDING: "warn", FAILED: "bad" } as const;
 
 /** An endpoint's latest deliveries with their attempts, and redeliver (admins only reach this). */
 export function DeliveriesModal({ endpoint, onClose }: { endpoint: Endpoint; onClose: () => void }) {
-  const [deliveries, setDeliveries] = useState<Delivery[] | null>(null);
-  const [error, setError] = useState<KeywardError | null>(null);
-
-  const load = useCallback(async () => {
-    setError(null);
-    try {
-      setDeliveries((await api.webhookDeliveries({ endpointId: endpoint.id, first: 20 })).webhookDeliveries);
-    } catch (caught) {
-      setError(asKeywardError(caught));
-    }
-  }, [endpoint.id]);
-
-  useEffect(() => {
-    void load();
-  }, [load]);
+  const {
+    data: deliveries,
+    error,
+    setError,
+    reload: load,
+  } = useLoad(
+    async () => (await api.webhookDeliveries({ endpointId: endpoint.id, first: 20 })).webhookDeliveries,
+    [endpoint.id],
+  );
 
   async function redeliver(delivery: Delivery) {
     setError(null);

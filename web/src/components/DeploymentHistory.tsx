@@ -1,11 +1,16 @@
-import type { DeploymentsQuery } from "@keyward/sdk";
-
-type Deployment = DeploymentsQuery["deployments"]["edges"][number]["node"];
+import type { Deployment } from "./RollbackModal";
 
 const KIND = { DEPLOY: "Deploy", ROLLBACK: "Rollback", ENABLE: "Deploys required" } as const;
 
+interface Props {
+  deployments: Deployment[];
+  /** Given to those who may deploy: a "Roll back" button on every version but the newest. */
+  onRollback?: (deployment: Deployment) => void;
+}
+
 /** Published versions, newest first (cards at phone width, like the keys table). */
-export function DeploymentHistory({ deployments }: { deployments: Deployment[] }) {
+export function DeploymentHistory({ deployments, onRollback }: Props) {
+  const newest = deployments[0]?.version;
   return (
     <div className="table-wrap">
       <table className="keys deployments">
@@ -18,6 +23,11 @@ export function DeploymentHistory({ deployments }: { deployments: Deployment[] }
             <th scope="col">Note</th>
             <th scope="col">By</th>
             <th scope="col">When</th>
+            {onRollback && (
+              <th scope="col">
+                <span className="visually-hidden">Actions</span>
+              </th>
+            )}
           </tr>
         </thead>
         <tbody>
@@ -27,8 +37,7 @@ export function DeploymentHistory({ deployments }: { deployments: Deployment[] }
                 <strong>v{d.version}</strong>
               </td>
               <td data-label="Kind">
-                {KIND[d.kind]}
-                {d.sourceVersion ? ` of v${d.sourceVersion}` : ""}
+                {d.sourceVersion ? <span className="badge warn">Rollback to v{d.sourceVersion}</span> : KIND[d.kind]}
               </td>
               <td data-label="Keys">
                 {d.keyCount}
@@ -40,6 +49,20 @@ export function DeploymentHistory({ deployments }: { deployments: Deployment[] }
               <td data-label="Note">{d.note || "—"}</td>
               <td data-label="By">{d.createdBy?.name ?? "—"}</td>
               <td data-label="When">{new Date(d.createdAt).toLocaleString()}</td>
+              {onRollback && (
+                <td className="actions">
+                  {d.version !== newest && (
+                    <button
+                      type="button"
+                      className="secondary"
+                      aria-label={`Roll back to v${d.version}`}
+                      onClick={() => onRollback(d)}
+                    >
+                      Roll back
+                    </button>
+                  )}
+                </td>
+              )}
             </tr>
           ))}
         </tbody>

@@ -1,27 +1,25 @@
-import type { KeywardError } from "@keyward/sdk";
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { api, asKeywardError } from "../api";
+import { useLoad } from "../useLoad";
 import { ErrorNotice } from "./ErrorNotice";
 import { Modal } from "./Modal";
 
 /** The workspace's master switch: off, no key of the workspace works. Confirmed either way. */
 export function KeysSwitch({ workspaceId }: { workspaceId: string }) {
-  const [enabled, setEnabled] = useState<boolean | null>(null);
+  // null: not loaded yet, or no workspace came back (nothing to switch).
+  const {
+    data: enabled,
+    setData,
+    error,
+    setError,
+  } = useLoad(async () => (await api.workspace({ id: workspaceId })).workspace?.keysEnabled ?? null, [workspaceId]);
   const [confirming, setConfirming] = useState(false);
-  const [error, setError] = useState<KeywardError | null>(null);
-
-  useEffect(() => {
-    api
-      .workspace({ id: workspaceId })
-      .then(({ workspace }) => setEnabled(workspace?.keysEnabled ?? null))
-      .catch((caught) => setError(asKeywardError(caught)));
-  }, [workspaceId]);
 
   async function flip() {
     setError(null);
     try {
       const { setKeysEnabled } = await api.setKeysEnabled({ input: { workspaceId, enabled: !enabled } });
-      setEnabled(setKeysEnabled.keysEnabled);
+      setData(setKeysEnabled.keysEnabled);
       setConfirming(false);
     } catch (caught) {
       setError(asKeywardError(caught));

@@ -1,27 +1,22 @@
-import type { ApiKeyUsageQuery, KeywardError } from "@keyward/sdk";
-import { lazy, Suspense, useEffect, useState } from "react";
-import { api, asKeywardError } from "../api";
+import { lazy, Suspense } from "react";
+import { api } from "../api";
 import type { KeyRow } from "../pages/KeysPage";
+import { useLoad } from "../useLoad";
 import { ErrorNotice } from "./ErrorNotice";
 import { Modal } from "./Modal";
 
 // The charting library is loaded only when a chart is opened: the keys page stays small.
 const UsageChart = lazy(() => import("./UsageChart"));
 
-type Usage = NonNullable<ApiKeyUsageQuery["apiKey"]>["usage"];
 const DAY = 24 * 3600_000;
 
 /** One key's requests per hour over the last 24 hours, by outcome. */
 export function UsageModal({ apiKey, onClose }: { apiKey: KeyRow; onClose: () => void }) {
-  const [usage, setUsage] = useState<Usage | null>(null);
-  const [error, setError] = useState<KeywardError | null>(null);
-
-  useEffect(() => {
+  const { data: usage, error } = useLoad(async () => {
     const to = new Date();
-    api
-      .apiKeyUsage({ id: apiKey.id, from: new Date(to.getTime() - DAY).toISOString(), to: to.toISOString() })
-      .then(({ apiKey: key }) => setUsage(key?.usage ?? []))
-      .catch((caught) => setError(asKeywardError(caught)));
+    const from = new Date(to.getTime() - DAY);
+    const { apiKey: key } = await api.apiKeyUsage({ id: apiKey.id, from: from.toISOString(), to: to.toISOString() });
+    return key?.usage ?? [];
   }, [apiKey.id]);
 
   return (

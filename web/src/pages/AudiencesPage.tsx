@@ -1,34 +1,30 @@
 import type { AudiencesQuery, KeywardError } from "@keyward/sdk";
-import { type FormEvent, useCallback, useEffect, useState } from "react";
+import { type FormEvent, useState } from "react";
 import type { Membership } from "../App";
 import { api, asKeywardError } from "../api";
 import { ErrorNotice } from "../components/ErrorNotice";
+import { RenameAudience } from "../components/RenameAudience";
 import { canManageMembers } from "../roles";
+import { useLoad } from "../useLoad";
 
 type Audience = AudiencesQuery["audiences"][number];
 
 /**
  * A workspace's audience tree: what audience tokens name, each node indented under its
- * parent (the API lists each root followed by its subtree). Admins add and delete.
+ * parent (the API lists each root followed by its subtree). Admins add, rename and delete.
  */
 export function AudiencesPage({ membership }: { membership: Membership }) {
   const workspaceId = membership.workspace.id;
   const admin = canManageMembers(membership.role);
-  const [audiences, setAudiences] = useState<Audience[] | null>(null);
-  const [error, setError] = useState<KeywardError | null>(null);
+  const {
+    data: audiences,
+    error,
+    setError,
+    reload,
+  } = useLoad(async () => (await api.audiences({ workspaceId })).audiences, [workspaceId]);
   const [formError, setFormError] = useState<KeywardError | null>(null);
-
-  const load = useCallback(async () => {
-    try {
-      setAudiences((await api.audiences({ workspaceId })).audiences);
-    } catch (caught) {
-      setError(asKeywardError(caught));
-    }
-  }, [workspaceId]);
-
-  useEffect(() => {
-    void load();
-  }, [load]);
+  const [renaming, setRenaming] = useState<string | null>(null);
+  const [notice, setNotice] = useState("");
 
   async function create(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -41,7 +37,7 @@ export function AudiencesPage({ membership }: { membership: Membership }) {
         input: { workspaceId, name: String(form.get("name") ?? ""), ...(parent ? { parent } : {}) },
       });
       element.reset();
-      await load();
+      await reload();
     } catch (caught) {
       setFormError(asKeywardError(caught));
     }
@@ -49,9 +45,10 @@ export function AudiencesPage({ membership }: { membership: Membership }) {
 
   async function remove(audience: Audience) {
     setError(null);
+    setNotice("");
     try {
       await api.deleteAudience({ input: { id: audience.id } });
-      await load();
+      await reload();
     } catch (caught) {
       setError(asKeywardError(caught));
     }
@@ -65,25 +62,61 @@ export function AudiencesPage({ membership }: { membership: Membership }) {
         An audience token names one of these; verifying it answers the audience's path, from its root down to it.
       </p>
       <ErrorNotice error={error} />
+      {notice && (
+        <p className="notice" role="status">
+          {notice}
+        </p>
+      )}
       {!audiences && !error && <p className="loading">Loading audiences…</p>}
       {audiences?.length === 0 && <p className="empty">No audiences yet.</p>}
       {audiences && audiences.length > 0 && (
         <ul className="cards tree" aria-label="Audience tree">
           {audiences.map((a) => (
             <li key={a.id} style={{ marginLeft: `${(a.path.length - 1) * 1.5}rem` }}>
-              <span>
-                <strong>{a.name}</strong>{" "}
-                {a.path.length > 1 && <span className="muted">{a.path.slice().reverse().join(" › ")}</span>}
-              </span>
-              {admin && !parents.has(a.name) && (
-                <button
-                  type="button"
-                  className="secondary"
-                  aria-label={`Delete ${a.name}`}
-                  onClick={() => void remove(a)}
-                >
-                  Delete
-                </button>
+              {renaming === a.id ? (
+                <RenameAudience
+                  audience={a}
+                  hasChildren={parents.has(a.name)}
+                  onCancel={() => setRenaming(null)}
+                  onRenamed={async (name) => {
+                    // The row shows the new name (and its children their new path) once the form goes.
+                    await reload();
+                    setRenaming(null);
+                    setNotice(`Renamed ${a.name} to ${name}.`);
+                  }}
+                />
+              ) : (
+                <>
+                  <span>
+                    <strong>{a.name}</strong>{" "}
+                    {a.path.length > 1 && <span className="muted">{a.path.slice().reverse().join(" › ")}</span>}
+                  </span>
+                  {admin && (
+                    <span className="row end">
+                      <button
+                        type="button"
+                        className="secondary"
+                        aria-label={`Rename ${a.name}`}
+                        onClick={() => {
+                          setNotice("");
+                          setRenaming(a.id);
+                        }}
+                      >
+                        Rename
+                      </button>
+                      {!parents.has(a.name) && (
+                        <button
+                          type="button"
+                          className="secondary"
+                          aria-label={`Delete ${a.name}`}
+                          onClick={() => void remove(a)}
+                        >
+                          Delete
+                        </button>
+                      )}
+                    </span>
+                  )}
+                </>
               )}
             </li>
           ))}

@@ -1,14 +1,13 @@
-import type { DeploymentsQuery, KeywardError, PendingDeploymentQuery } from "@keyward/sdk";
-import { type FormEvent, useCallback, useEffect, useState } from "react";
+import type { KeywardError } from "@keyward/sdk";
+import { type FormEvent, useState } from "react";
 import type { Membership } from "../App";
 import { api, asKeywardError } from "../api";
 import { DeploymentHistory } from "../components/DeploymentHistory";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { PendingChanges } from "../components/PendingChanges";
+import { type Deployment, RollbackModal } from "../components/RollbackModal";
 import { canManageKeys } from "../roles";
-
-type Pending = PendingDeploymentQuery["pendingDeployment"];
-type History = DeploymentsQuery["deployments"];
+import { useLoad } from "../useLoad";
 
 /**
  * Deploy-gated keys: verification answers from the latest deployment, so key changes
@@ -17,40 +16,35 @@ type History = DeploymentsQuery["deployments"];
 export function DeploysPage({ membership }: { membership: Membership }) {
   const workspaceId = membership.workspace.id;
   const manager = canManageKeys(membership.role);
-  const [pending, setPending] = useState<Pending | null>(null);
-  const [history, setHistory] = useState<History | null>(null);
-  const [error, setError] = useState<KeywardError | null>(null);
-  const [deployError, setDeployError] = useState<KeywardError | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  const load = useCallback(async () => {
-    setError(null);
-    try {
+  const { data, error, reload } = useLoad(
+    async () => {
       const [next, past] = await Promise.all([
         api.pendingDeployment({ workspaceId }),
         api.deployments({ workspaceId, first: 20 }),
       ]);
-      setPending(next.pendingDeployment);
-      setHistory(past.deployments);
-    } catch (caught) {
-      setError(asKeywardError(caught));
-    }
-  }, [workspaceId]);
-
-  useEffect(() => {
-    if (manager) void load();
-  }, [load, manager]);
+      return { pending: next.pendingDeployment, history: past.deployments };
+    },
+    [workspaceId],
+    { enabled: manager },
+  );
+  const pending = data?.pending ?? null;
+  const history = data?.history ?? null;
+  const [deployError, setDeployError] = useState<KeywardError | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [rollback, setRollback] = useState<Deployment | null>(null);
+  const [notice, setNotice] = useState("");
 
   async function deploy(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const element = event.currentTarget;
     const note = String(new FormData(element).get("note") ?? "");
     setDeployError(null);
+    setNotice("");
     setBusy(true);
     try {
       await api.deployKeys({ input: { workspaceId, ...(note ? { note } : {}) } });
       element.reset();
-      await load();
+      await reload();
     } catch (caught) {
       setDeployError(asKeywardError(caught));
     } finally {
@@ -72,7 +66,7 @@ export function DeploysPage({ membership }: { membership: Membership }) {
     <section className="stack">
       <div className="row spread">
         <h1>Deploys</h1>
-        <button type="button" className="secondary" onClick={() => void load()}>
+        <button type="button" className="secondary" onClick={() => void reload()}>
           Refresh
         </button>
       </div>
@@ -102,11 +96,33 @@ export function DeploysPage({ membership }: { membership: Membership }) {
       <h2>History</h2>
       {!history && !error && <p className="loading">Loading deployments…</p>}
       {history?.edges.length === 0 && <p className="empty">Nothing deployed yet.</p>}
-      {history && history.edges.length > 0 && <DeploymentHistory deployments={history.edges.map((e) => e.node)} />}
+      {notice && (
+        <p className="notice" role="status">
+          {notice}
+        </p>
+      )}
+      {history && history.edges.length > 0 && (
+        <DeploymentHistory deployments={history.edges.map((e) => e.node)} onRollback={setRollback} />
+      )}
       {history && history.totalCount > history.edges.length && (
         <p className="muted">
           The latest {history.edges.length} of {history.totalCount} deployments.
         </p>
+      )}
+      {rollback && history && (
+        <RollbackModal
+          workspaceId={workspaceId}
+          target={rollback}
+          latest={history.edges[0]?.node.version ?? rollback.version}
+          onClose={() => setRollback(null)}
+          onRolledBack={async (published) => {
+            await reload();
+            setRollback(null);
+            setNotice(
+              `v${published.version} republishes v${published.sourceVersion}: verification answers from it now.`,
+            );
+          }}
+        />
       )}
     </section>
   );

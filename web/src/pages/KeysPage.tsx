@@ -1,7 +1,7 @@
-import type { ApiKeyStatus, ApiKeysQuery, ApiKeyType, Environment, KeywardError } from "@keyward/sdk";
-import { useCallback, useEffect, useState } from "react";
+import type { ApiKeyStatus, ApiKeysQuery, ApiKeyType, Environment } from "@keyward/sdk";
+import { useState } from "react";
 import type { Membership } from "../App";
-import { api, asKeywardError } from "../api";
+import { api } from "../api";
 import { CreateKeyModal } from "../components/CreateKeyModal";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { KeysSwitch } from "../components/KeysSwitch";
@@ -12,6 +12,7 @@ import { RollModal } from "../components/RollModal";
 import { SecretReveal } from "../components/SecretReveal";
 import { UsageModal } from "../components/UsageModal";
 import { canManageKeys } from "../roles";
+import { useLoad } from "../useLoad";
 
 export type KeyRow = ApiKeysQuery["apiKeys"]["edges"][number]["node"];
 const PAGE = 10;
@@ -32,15 +33,15 @@ export function KeysPage({ membership }: { membership: Membership }) {
   const [type, setType] = useState<ApiKeyType | "">("");
   const [status, setStatus] = useState<ApiKeyStatus | "">("");
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
-  const [data, setData] = useState<ApiKeysQuery["apiKeys"] | null>(null);
-  const [error, setError] = useState<KeywardError | null>(null);
   const [dialog, setDialog] = useState<Dialog>(null);
   const after = cursors[cursors.length - 1] ?? null;
 
-  const load = useCallback(async () => {
-    setError(null);
-    setData(null);
-    try {
+  const {
+    data,
+    error,
+    reload: load,
+  } = useLoad(
+    async () => {
       const { apiKeys } = await api.apiKeys({
         workspaceId,
         environment,
@@ -49,15 +50,11 @@ export function KeysPage({ membership }: { membership: Membership }) {
         ...(status ? { status } : {}),
         ...(after ? { after } : {}),
       });
-      setData(apiKeys);
-    } catch (caught) {
-      setError(asKeywardError(caught));
-    }
-  }, [workspaceId, environment, type, status, after]);
-
-  useEffect(() => {
-    if (manager) void load();
-  }, [load, manager]);
+      return apiKeys;
+    },
+    [workspaceId, environment, type, status, after],
+    { enabled: manager, clear: true },
+  );
 
   const resetPaging = () => setCursors([null]);
 

@@ -1,31 +1,25 @@
 import type { KeywardError, Role, WorkspaceMembersQuery } from "@keyward/sdk";
-import { type FormEvent, useCallback, useEffect, useState } from "react";
+import { type FormEvent, useState } from "react";
 import type { Membership } from "../App";
 import { api, asKeywardError } from "../api";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { canManageMembers } from "../roles";
+import { useLoad } from "../useLoad";
 
 type Member = NonNullable<WorkspaceMembersQuery["workspace"]>["members"][number];
 
 /** Who is in the workspace, and (for admins) adding someone by email. */
 export function MembersPage({ membership }: { membership: Membership }) {
   const workspaceId = membership.workspace.id;
-  const [members, setMembers] = useState<Member[] | null>(null);
-  const [error, setError] = useState<KeywardError | null>(null);
-  const [addError, setAddError] = useState<KeywardError | null>(null);
-
-  const load = useCallback(async () => {
-    try {
-      const { workspace } = await api.workspaceMembers({ id: workspaceId });
-      setMembers(workspace?.members ?? []);
-    } catch (caught) {
-      setError(asKeywardError(caught));
-    }
+  const {
+    data: members,
+    error,
+    reload,
+  } = useLoad(async (): Promise<Member[]> => {
+    const { workspace } = await api.workspaceMembers({ id: workspaceId });
+    return workspace?.members ?? [];
   }, [workspaceId]);
-
-  useEffect(() => {
-    void load();
-  }, [load]);
+  const [addError, setAddError] = useState<KeywardError | null>(null);
 
   async function add(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -37,7 +31,7 @@ export function MembersPage({ membership }: { membership: Membership }) {
         input: { workspaceId, email: String(form.get("email") ?? ""), role: String(form.get("role")) as Role },
       });
       element.reset();
-      await load();
+      await reload();
     } catch (caught) {
       setAddError(asKeywardError(caught));
     }

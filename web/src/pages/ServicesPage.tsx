@@ -1,9 +1,10 @@
 import type { KeywardError, ServicesQuery } from "@keyward/sdk";
-import { type FormEvent, useCallback, useEffect, useState } from "react";
+import { type FormEvent, useState } from "react";
 import type { Membership } from "../App";
 import { api, asKeywardError } from "../api";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { canManageMembers } from "../roles";
+import { useLoad } from "../useLoad";
 
 type Service = ServicesQuery["services"][number];
 
@@ -11,27 +12,19 @@ type Service = ServicesQuery["services"][number];
 export function ServicesPage({ membership }: { membership: Membership }) {
   const workspaceId = membership.workspace.id;
   const admin = canManageMembers(membership.role);
-  const [services, setServices] = useState<Service[] | null>(null);
-  const [error, setError] = useState<KeywardError | null>(null);
+  const {
+    data: services,
+    error,
+    setError,
+    reload,
+  } = useLoad(async () => (await api.services({ workspaceId })).services, [workspaceId]);
   const [formError, setFormError] = useState<KeywardError | null>(null);
-
-  const load = useCallback(async () => {
-    try {
-      setServices((await api.services({ workspaceId })).services);
-    } catch (caught) {
-      setError(asKeywardError(caught));
-    }
-  }, [workspaceId]);
-
-  useEffect(() => {
-    void load();
-  }, [load]);
 
   async function toggle(service: Service) {
     setError(null);
     try {
       await api.setServiceActive({ input: { id: service.id, active: !service.active } });
-      await load();
+      await reload();
     } catch (caught) {
       setError(asKeywardError(caught));
     }
@@ -47,7 +40,7 @@ export function ServicesPage({ membership }: { membership: Membership }) {
         input: { workspaceId, name: String(form.get("name") ?? ""), slug: String(form.get("slug") ?? "") },
       });
       element.reset();
-      await load();
+      await reload();
     } catch (caught) {
       setFormError(asKeywardError(caught));
     }

@@ -1,12 +1,14 @@
-import type { Environment, KeywardError, WebhookEndpointsQuery } from "@keyward/sdk";
-import { useCallback, useEffect, useState } from "react";
+import type { Environment, WebhookEndpointsQuery } from "@keyward/sdk";
+import { useState } from "react";
 import type { Membership } from "../App";
 import { api, asKeywardError } from "../api";
 import { CreateWebhookModal } from "../components/CreateWebhookModal";
+import { DeleteWebhookModal } from "../components/DeleteWebhookModal";
 import { DeliveriesModal } from "../components/DeliveriesModal";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { SecretReveal } from "../components/SecretReveal";
 import { canManageMembers } from "../roles";
+import { useLoad } from "../useLoad";
 
 type Endpoint = WebhookEndpointsQuery["webhookEndpoints"][number];
 
@@ -14,6 +16,7 @@ type Dialog =
   | { kind: "create" }
   | { kind: "secret"; secret: string; url: string; rotated: boolean }
   | { kind: "deliveries"; endpoint: Endpoint }
+  | { kind: "delete"; endpoint: Endpoint }
   | null;
 
 /** What a rotation means for the receiver, said where the new secret is shown. */
@@ -31,23 +34,21 @@ export function WebhooksPage({ membership }: { membership: Membership }) {
   const workspaceId = membership.workspace.id;
   const admin = canManageMembers(membership.role);
   const [environment, setEnvironment] = useState<Environment>("TEST");
-  const [endpoints, setEndpoints] = useState<Endpoint[] | null>(null);
-  const [error, setError] = useState<KeywardError | null>(null);
+  const {
+    data: endpoints,
+    error,
+    setError,
+    reload,
+  } = useLoad(
+    async () => (await api.webhookEndpoints({ workspaceId, environment })).webhookEndpoints,
+    [workspaceId, environment],
+    {
+      enabled: admin,
+      clear: true,
+    },
+  );
   const [notice, setNotice] = useState("");
   const [dialog, setDialog] = useState<Dialog>(null);
-
-  const load = useCallback(async () => {
-    setEndpoints(null);
-    try {
-      setEndpoints((await api.webhookEndpoints({ workspaceId, environment })).webhookEndpoints);
-    } catch (caught) {
-      setError(asKeywardError(caught));
-    }
-  }, [workspaceId, environment]);
-
-  useEffect(() => {
-    if (admin) void load();
-  }, [load, admin]);
 
   /** Runs one endpoint action, showing its failure (or a line saying what happened). */
   async function act(run: () => Promise<string | undefined>) {
@@ -55,7 +56,7 @@ export function WebhooksPage({ membership }: { membership: Membership }) {
     setNotice("");
     try {
       setNotice((await run()) ?? "");
-      await load();
+      await reload();
     } catch (caught) {
       setError(asKeywardError(caught));
     }
@@ -101,7 +102,7 @@ export function WebhooksPage({ membership }: { membership: Membership }) {
       </div>
       <ErrorNotice error={error} />
       {notice && (
-        <p className="muted" role="status">
+        <p className="notice" role="status">
           {notice}
         </p>
       )}
@@ -173,6 +174,17 @@ export function WebhooksPage({ membership }: { membership: Membership }) {
                 >
                   Rotate secret
                 </button>
+                <button
+                  type="button"
+                  className="danger"
+                  aria-label={`Delete ${e.url}`}
+                  onClick={() => {
+                    setNotice("");
+                    setDialog({ kind: "delete", endpoint: e });
+                  }}
+                >
+                  Delete
+                </button>
               </span>
             </li>
           ))}
@@ -185,7 +197,7 @@ export function WebhooksPage({ membership }: { membership: Membership }) {
           onClose={() => setDialog(null)}
           onCreated={(secret, url) => {
             setDialog({ kind: "secret", secret, url, rotated: false });
-            void load();
+            void reload();
           }}
         />
       )}
@@ -200,6 +212,17 @@ export function WebhooksPage({ membership }: { membership: Membership }) {
         />
       )}
       {dialog?.kind === "deliveries" && <DeliveriesModal endpoint={dialog.endpoint} onClose={() => setDialog(null)} />}
+      {dialog?.kind === "delete" && (
+        <DeleteWebhookModal
+          endpoint={dialog.endpoint}
+          onClose={() => setDialog(null)}
+          onDeleted={async () => {
+            await reload();
+            setDialog(null);
+            setNotice(`Deleted ${dialog.endpoint.url}.`);
+          }}
+        />
+      )}
     </section>
   );
 }
