@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { AuditAction } from "../audit/actions";
 import { type Actor, recordAudit } from "../audit/log";
 import type { Db } from "../db";
 import { fail, ok, type Result } from "../errors";
@@ -49,7 +50,7 @@ async function changed(tx: Tx, actor: Actor, workspaceId: string, event: AuditCh
 }
 
 interface AuditChange {
-  action: string;
+  action: AuditAction;
   targetType: string;
   targetId: string;
   data: Prisma.InputJsonObject;
@@ -151,7 +152,11 @@ export async function setRequireAudienceToken(
       where: { id: workspaceId },
       data: { requireAudienceToken: required },
     });
-    const event = { action: "workspace.require_audience_token", targetType: "workspace", targetId: workspaceId };
+    const event = {
+      action: "workspace.require_audience_token" as const,
+      targetType: "workspace",
+      targetId: workspaceId,
+    };
     await changed(tx, actor, workspaceId, { ...event, data: { required } }, now);
     return workspace;
   });

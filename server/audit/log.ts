@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Db } from "../db";
 import type { Prisma } from "../generated/prisma/client";
+import type { AuditAction } from "./actions";
 import { auditHash, type ChainCheck, checkChain, GENESIS_HASH } from "./chain";
 
 /** Who did something: a signed-in user, an API key, a platform key, or the server itself (CLI). */
@@ -12,7 +13,7 @@ export interface Actor {
 
 export interface AuditEntry {
   workspaceId: string | null;
-  action: string;
+  action: AuditAction;
   targetType: string;
   targetId: string | null;
   data?: Prisma.InputJsonObject;

@@ -4,7 +4,7 @@ import { printSchema } from "graphql";
 import { describe, expect, it } from "vitest";
 import codegenConfig from "../../codegen";
 import { ERROR_CODES_FILE, renderErrorCodes } from "../../scripts/error-codes";
-import { renderWebhookEvents, WEBHOOK_EVENTS_FILE } from "../../scripts/webhook-events";
+import { renderSdkList, SDK_LISTS } from "../../scripts/sdk-lists";
 import { schema } from "../../server/schema";
 
 const root = new URL("../../", import.meta.url);
@@ -31,7 +31,10 @@ describe("committed generated files", () => {
     expect(read(ERROR_CODES_FILE)).toBe(renderErrorCodes());
   });
 
-  it("the SDK's webhook event list matches server/webhooks/events.ts (run `npm run generate`)", () => {
-    expect(read(WEBHOOK_EVENTS_FILE)).toBe(renderWebhookEvents());
-  });
+  it.each(SDK_LISTS.map((list) => [list.file, list.source, list] as const))(
+    "the SDK's %s matches %s (run `npm run generate`)",
+    (file, _source, list) => {
+      expect(read(file)).toBe(renderSdkList(list));
+    },
+  );
 });

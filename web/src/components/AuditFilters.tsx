@@ -1,43 +1,6 @@
+import { auditActions } from "@keyward/sdk";
 // The audit log's filters. The server applies them to the whole log (not just the
 // page shown), so every choice here becomes an argument of auditEvents.
-
-/** What the server records in a workspace's log (README, "Audit log"). */
-export const AUDIT_ACTIONS = [
-  "api_key.create",
-  "api_key.import",
-  "api_key.leaked",
-  "api_key.revoke",
-  "api_key.revoke_immediate",
-  "api_key.roll",
-  "api_key.update",
-  "api_key_pair.create",
-  "api_key_pair.regenerate",
-  "audience.create",
-  "audience.delete",
-  "audience.rename",
-  "deployment.publish",
-  "deployment.rollback",
-  "member.add",
-  "member.remove",
-  "member.update_role",
-  "service.activate",
-  "service.create",
-  "service.deactivate",
-  "webhook_delivery.redeliver",
-  "webhook_endpoint.auto_disable",
-  "webhook_endpoint.create",
-  "webhook_endpoint.delete",
-  "webhook_endpoint.rotate_secret",
-  "webhook_endpoint.test",
-  "webhook_endpoint.update",
-  "workspace.create",
-  "workspace.keys_disable",
-  "workspace.keys_enable",
-  "workspace.leak_policy",
-  "workspace.require_audience_token",
-  "workspace.require_deploy_disable",
-  "workspace.require_deploy_enable",
-] as const;
 
 export interface AuditFilterValues {
   action: string;
@@ -82,7 +45,7 @@ export function AuditFilters({ values, onChange, members }: Props) {
         Action
         <select value={values.action} onChange={set("action")}>
           <option value="">All actions</option>
-          {AUDIT_ACTIONS.map((action) => (
+          {auditActions.map((action) => (
             <option key={action}>{action}</option>
           ))}
         </select>
