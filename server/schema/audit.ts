@@ -1,5 +1,5 @@
 import { type ResolveCursorConnectionArgs, resolveCursorConnection } from "@pothos/plugin-relay";
-import { ACTION_MAX, auditFilterWhere } from "../audit/filter";
+import { auditFilterWhere } from "../audit/filter";
 import { requireWorkspace } from "../auth/access";
 import { builder } from "../builder";
 import { apiError } from "../errors";
@@ -48,7 +48,8 @@ builder.queryField("auditEvents", (t) =>
       args: {
         workspaceId: t.arg.id({ required: true }),
         action: t.arg.string({
-          description: `Only this action, exactly (e.g. member.add; up to ${ACTION_MAX} characters).`,
+          description:
+            "Only this action, exactly (e.g. member.add): one of the actions a workspace's log records, listed by the SDK's auditActions.",
         }),
         actorId: t.arg.id({ description: "Only events by this user or key (its id)." }),
         from: t.arg({ type: "DateTime", description: "Only events at or after this instant (inclusive)." }),

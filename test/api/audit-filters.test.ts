@@ -166,6 +166,8 @@ describe("bad filter input answers validation_failed with the field", () => {
     ["an over-long action", () => ({ action: `member.${"x".repeat(60)}` }), "action"],
     ["an action that is no action name", () => ({ action: "MEMBER ADD; --" }), "action"],
     ["an empty action", () => ({ action: "" }), "action"],
+    ["a misspelt action, which would quietly match nothing", () => ({ action: "member.added" }), "action"],
+    ["an action only the platform's log records", () => ({ action: "user.sign_in" }), "action"],
     ["a malformed actorId", () => ({ actorId: "not-a-user" }), "actorId"],
   ];
   for (const [name, filter, field] of cases) {
