@@ -242,7 +242,8 @@ describe("the dashboard in Chromium", () => {
       expect(signUp.status).toBe(200);
       await page.getByRole("link", { name: "Members" }).click();
       await page.getByLabel("Email of someone who has signed up").fill(MEMBER.email);
-      await page.getByLabel("Role").selectOption("MEMBER");
+      // Every member's row has a "Role of …" select too: the new member's role is the add form's.
+      await page.getByRole("form", { name: "Add a member" }).getByLabel("Role").selectOption("MEMBER");
       await page.getByRole("button", { name: "Add member" }).click();
       await page.getByText(MEMBER.email).waitFor();
       await screenshot(page, "members");

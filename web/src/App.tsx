@@ -73,7 +73,16 @@ export function App() {
         ) : route.page === "keys" ? (
           <KeysPage key={membership.workspace.id} membership={membership} />
         ) : route.page === "members" ? (
-          <MembersPage key={membership.workspace.id} membership={membership} />
+          <MembersPage
+            key={membership.workspace.id}
+            membership={membership}
+            userId={session.user.id}
+            onOwnMembershipChanged={async (left) => {
+              // Home first: the workspace is about to vanish from the list, and its page with it.
+              if (left) go({ page: "home" });
+              await refresh();
+            }}
+          />
         ) : route.page === "audit" ? (
           <AuditPage key={membership.workspace.id} membership={membership} />
         ) : route.page === "audiences" ? (

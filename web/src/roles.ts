@@ -9,6 +9,28 @@ const ADMINS: Role[] = ["ADMIN", "OWNER"];
 export const canManageKeys = (role: Role | null | undefined) => !!role && KEY_MANAGERS.includes(role);
 export const canManageMembers = (role: Role | null | undefined) => !!role && ADMINS.includes(role);
 
+// The server's mayManageRole: only an OWNER touches OWNER (grants it, or changes or
+// removes an OWNER); otherwise nobody hands out or changes a role above their own.
+const ROLE_ORDER: Role[] = ["MEMBER", "MODERATOR", "ADMIN", "OWNER"];
+
+/** Whether a member manager of role `actor` may give `target`, or change or remove someone holding it. */
+export function mayManageRole(actor: Role | null | undefined, target: Role): boolean {
+  if (!actor || !canManageMembers(actor)) return false;
+  if (target === "OWNER") return actor === "OWNER";
+  return ROLE_ORDER.indexOf(target) <= ROLE_ORDER.indexOf(actor);
+}
+
+/** The roles `actor` may give, highest first. */
+export const grantableRoles = (actor: Role | null | undefined): Role[] =>
+  [...ROLE_ORDER].reverse().filter((role) => mayManageRole(actor, role));
+
+export const ROLE_SUMMARY: Record<Role, string> = {
+  OWNER: "Owner: everything, including ownership",
+  ADMIN: "Admin: everything but ownership",
+  MODERATOR: "Moderator: manages keys",
+  MEMBER: "Member: sees the workspace, nothing about keys",
+};
+
 const MODERATOR_SCOPES = ["keys:read", "keys:write", "keys:verify", "members:read", "workspace:read"];
 const ADMIN_SCOPES = [
   ...MODERATOR_SCOPES,

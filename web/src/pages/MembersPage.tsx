@@ -1,15 +1,23 @@
-import type { KeywardError, Role, WorkspaceMembersQuery } from "@keyward/sdk";
+import type { KeywardError, Role } from "@keyward/sdk";
 import { type FormEvent, useState } from "react";
 import type { Membership } from "../App";
 import { api, asKeywardError } from "../api";
 import { ErrorNotice } from "../components/ErrorNotice";
-import { canManageMembers } from "../roles";
+import { MemberRow } from "../components/MemberRow";
+import { type Member, RemoveMemberModal } from "../components/RemoveMemberModal";
+import { canManageMembers, grantableRoles, ROLE_SUMMARY } from "../roles";
 import { useLoad } from "../useLoad";
 
-type Member = NonNullable<WorkspaceMembersQuery["workspace"]>["members"][number];
+interface Props {
+  membership: Membership;
+  /** The signed-in user: their own row is marked, and removing it is leaving. */
+  userId: string;
+  /** The caller's own role changed or they left: the app reloads who they are. */
+  onOwnMembershipChanged: (left: boolean) => Promise<void>;
+}
 
-/** Who is in the workspace, and (for admins) adding someone by email. */
-export function MembersPage({ membership }: { membership: Membership }) {
+/** Who is in the workspace; for admins, adding someone by email, changing roles, and removing. */
+export function MembersPage({ membership, userId, onOwnMembershipChanged }: Props) {
   const workspaceId = membership.workspace.id;
   const {
     data: members,
@@ -20,6 +28,8 @@ export function MembersPage({ membership }: { membership: Membership }) {
     return workspace?.members ?? [];
   }, [workspaceId]);
   const [addError, setAddError] = useState<KeywardError | null>(null);
+  const [removing, setRemoving] = useState<Member | null>(null);
+  const manager = canManageMembers(membership.role);
 
   async function add(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -43,18 +53,40 @@ export function MembersPage({ membership }: { membership: Membership }) {
       <ErrorNotice error={error} />
       {!members && !error && <p className="loading">Loading members…</p>}
       {members && (
-        <ul className="cards">
+        <ul className="cards members" aria-label="Members">
           {members.map((m) => (
-            <li key={m.id}>
-              <span>
-                <strong>{m.user.name}</strong> <span className="muted">{m.user.email}</span>
-              </span>
-              <span className="badge">{m.role}</span>
-            </li>
+            <MemberRow
+              // A new role from the server starts the row's select afresh.
+              key={`${m.id}:${m.role}`}
+              workspaceId={workspaceId}
+              member={m}
+              viewerRole={membership.role}
+              self={m.user.id === userId}
+              onSaved={async () => {
+                await reload();
+                if (m.user.id === userId) await onOwnMembershipChanged(false);
+              }}
+              onRemove={() => setRemoving(m)}
+            />
           ))}
         </ul>
       )}
-      {canManageMembers(membership.role) && (
+      {removing && (
+        <RemoveMemberModal
+          workspaceId={workspaceId}
+          workspaceName={membership.workspace.name}
+          member={removing}
+          self={removing.user.id === userId}
+          onClose={() => setRemoving(null)}
+          onRemoved={async () => {
+            const left = removing.user.id === userId;
+            setRemoving(null);
+            if (left) await onOwnMembershipChanged(true);
+            else await reload();
+          }}
+        />
+      )}
+      {manager && (
         <form className="card stack narrow" onSubmit={add} aria-label="Add a member">
           <h2>Add a member</h2>
           <label>
@@ -64,9 +96,11 @@ export function MembersPage({ membership }: { membership: Membership }) {
           <label>
             Role
             <select name="role" defaultValue="MEMBER">
-              <option value="MEMBER">Member: sees the workspace, nothing about keys</option>
-              <option value="MODERATOR">Moderator: manages keys</option>
-              <option value="ADMIN">Admin: everything but ownership</option>
+              {grantableRoles(membership.role).map((role) => (
+                <option key={role} value={role}>
+                  {ROLE_SUMMARY[role]}
+                </option>
+              ))}
             </select>
           </label>
           <ErrorNotice error={addError} />
