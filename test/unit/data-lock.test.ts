@@ -82,9 +82,10 @@ describe("the data directory lock", () => {
   });
 
   it("a killed owner that its parent has not reaped yet (a zombie) holds nothing", async () => {
-    // sh starts `sleep 0` in the background, prints its pid and becomes `sleep 5`,
-    // which never reaps it: the background child stays a zombie.
-    const parent = spawn("sh", ["-c", "sleep 0 & echo $!; exec sleep 5"], { stdio: ["ignore", "pipe", "ignore"] });
+    // sh starts `sleep 0` in the background, prints its pid and becomes `sleep 60`,
+    // which never reaps it: the background child stays a zombie. (With `sleep 5`, a
+    // loaded machine let the parent exit before the test looked, and init reaped it.)
+    const parent = spawn("sh", ["-c", "sleep 0 & echo $!; exec sleep 60"], { stdio: ["ignore", "pipe", "ignore"] });
     children.push(parent);
     const pid = Number(
       await new Promise<string>((resolve) => parent.stdout?.once("data", (d: Buffer) => resolve(`${d}`))),
