@@ -82,16 +82,17 @@ describe("the data directory lock", () => {
   });
 
   it("a killed owner that its parent has not reaped yet (a zombie) holds nothing", async () => {
-    // sh starts `sleep 0` in the background, prints its pid and becomes `sleep 60`,
-    // which never reaps it: the background child stays a zombie. (With `sleep 5`, a
-    // loaded machine let the parent exit before the test looked, and init reaped it.)
-    const parent = spawn("sh", ["-c", "sleep 0 & echo $!; exec sleep 60"], { stdio: ["ignore", "pipe", "ignore"] });
+    // sh starts `sleep 2` in the background, prints its pid and becomes `sleep 60`,
+    // which never reaps it: once it exits, the background child stays a zombie. (A
+    // child that exits before the exec — `sleep 0` on a loaded machine — is reaped by
+    // the shell itself, and the test would find no process at all.)
+    const parent = spawn("sh", ["-c", "sleep 2 & echo $!; exec sleep 60"], { stdio: ["ignore", "pipe", "ignore"] });
     children.push(parent);
     const pid = Number(
       await new Promise<string>((resolve) => parent.stdout?.once("data", (d: Buffer) => resolve(`${d}`))),
     );
     let zombie = stat(pid);
-    for (let i = 0; zombie.state !== "Z" && i < 50; i++) {
+    for (let i = 0; zombie.state !== "Z" && i < 500; i++) {
       await new Promise((resolve) => setTimeout(resolve, 20));
       zombie = stat(pid);
     }
