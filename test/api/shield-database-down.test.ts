@@ -44,8 +44,12 @@ async function listKeys() {
       variables: { id: workspaceId },
     }),
   });
-  const body = (await response.json()) as { data?: unknown; errors?: { extensions?: { code?: string } }[] };
-  return { status: response.status, code: body.errors?.[0]?.extensions?.code ?? null, data: body.data };
+  const body = (await response.json()) as {
+    data?: unknown;
+    errors?: { message: string; extensions?: { code?: string } }[];
+  };
+  const error = body.errors?.[0];
+  return { status: response.status, code: error?.extensions?.code ?? null, message: error?.message, data: body.data };
 }
 
 describe("a shield rule whose database read fails", () => {
@@ -53,7 +57,11 @@ describe("a shield rule whose database read fails", () => {
     failure = Object.assign(new Error("Can't reach database server at 127.0.0.1:5432"), { code: "P1001" });
     try {
       const answer = await listKeys();
-      expect({ status: answer.status, code: answer.code }).toEqual({ status: 503, code: "database_unavailable" });
+      expect({ status: answer.status, code: answer.code, message: answer.message }).toEqual({
+        status: 503,
+        code: "database_unavailable",
+        message: "The database is unavailable; retry shortly.",
+      });
     } finally {
       failure = null;
     }
