@@ -1,6 +1,6 @@
 import type { Actor } from "../audit/log";
 import type { Context } from "../context";
-import { fail, ok, type Result } from "../errors";
+import { type Failure, fail, ok, type Result } from "../errors";
 import type { ApiKey, Environment, PlatformKey, Role, Service, User, Workspace } from "../generated/prisma/client";
 import type { WorkspaceState } from "../keys/cache";
 import { effectiveScopes, holdsScope, isReadScope } from "../keys/scopes";
@@ -29,20 +29,32 @@ export interface WorkspaceCaller {
   environment: Environment | null;
 }
 
+/**
+ * The refusal for a caller who is nobody: anonymous, or sent a credential that does not
+ * work (they hear why). Null for anyone else. Rules that look an object up by id ask it
+ * first, so such a caller gets the same answer for an id that exists and one that does not.
+ */
+export function nobody(ctx: Pick<Context, "principal">): { ok: false; error: Failure } | null {
+  const p = ctx.principal;
+  if (p.kind === "invalid") return { ok: false, error: p.failure };
+  if (p.kind === "anonymous") {
+    return fail("authentication_required", "Sign in first: send `Authorization: Bearer <session token or API key>`.");
+  }
+  return null;
+}
+
 /** The signed-in user. A publishable key is told it is read-only only when the operation writes. */
 export function signedInUser(ctx: Pick<Context, "principal">, intent: "read" | "write" = "write"): Result<User> {
   const p = ctx.principal;
   if (p.kind === "user") return ok(p.user);
-  if (p.kind === "invalid") return { ok: false, error: p.failure };
+  const refused = nobody(ctx);
+  if (refused) return refused;
   if (p.kind === "key") {
     return p.key.type === "PUBLISHABLE" && intent === "write"
       ? publishableWrite()
       : fail("insufficient_permissions", "This operation needs a signed-in user, not an API key.");
   }
-  if (p.kind === "platform") {
-    return fail("insufficient_permissions", "This operation needs a signed-in user, not a platform key.");
-  }
-  return fail("authentication_required", "Sign in first: send `Authorization: Bearer <session token or API key>`.");
+  return fail("insufficient_permissions", "This operation needs a signed-in user, not a platform key.");
 }
 
 /** A signed-in platform admin: the only caller who manages platform keys. */
@@ -218,10 +230,8 @@ export async function requireApiKey(
   if (p.kind === "platform") {
     return fail("insufficient_scope", `Platform keys hold only ${PLATFORM_SCOPES.join(" and ")}, not ${permission}.`);
   }
-  if (p.kind === "anonymous" || p.kind === "invalid") {
-    const user = signedInUser(ctx);
-    if (!user.ok) return user;
-  }
+  const refused = nobody(ctx);
+  if (refused) return refused;
   const missing = fail("not_found", "No such API key.", "id");
   const apiKey = isUuid(id) ? await ctx.loaders.apiKey.load(id) : null;
   if (!apiKey) return missing;
@@ -240,10 +250,8 @@ export async function requireService(
   permission: Permission,
 ): Promise<Result<{ caller: WorkspaceCaller; service: Service }>> {
   const p = ctx.principal;
-  if (p.kind === "anonymous" || p.kind === "invalid") {
-    const user = signedInUser(ctx);
-    if (!user.ok) return user;
-  }
+  const refused = nobody(ctx);
+  if (refused) return refused;
   const missing = fail("not_found", "No such service.", "id");
   const service = await findService(ctx.db, id);
   if (!service || (p.kind === "key" && service.workspaceId !== p.workspace.id)) return missing;

@@ -3,7 +3,7 @@ import type { AudienceRow } from "../audience/tree";
 import type { Context } from "../context";
 import { fail, ok, type Result } from "../errors";
 import { isUuid } from "../loaders";
-import { publishableWrite, requireWorkspace, signedInUser, type WorkspaceCaller, type WorkspaceRef } from "./access";
+import { nobody, publishableWrite, requireWorkspace, type WorkspaceCaller, type WorkspaceRef } from "./access";
 
 // Who may change a workspace's audience tree and its requireAudienceToken setting:
 // members whose role has workspace:write (OWNER, ADMIN). Not API keys, even with
@@ -34,10 +34,8 @@ export async function requireAudience(
 ): Promise<Result<{ caller: WorkspaceCaller; audience: AudienceRow }>> {
   const p = ctx.principal;
   if (p.kind === "key" && p.key.type === "PUBLISHABLE") return publishableWrite();
-  if (p.kind === "anonymous" || p.kind === "invalid") {
-    const user = signedInUser(ctx);
-    if (!user.ok) return user;
-  }
+  const refused = nobody(ctx);
+  if (refused) return refused;
   const missing = fail("not_found", "No such audience.", "id");
   const audience = isUuid(id) ? await findAudience(ctx.db, id) : null;
   if (!audience) return missing;

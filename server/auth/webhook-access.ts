@@ -3,7 +3,7 @@ import { fail, ok, type Result } from "../errors";
 import type { WebhookEndpoint } from "../generated/prisma/client";
 import { findDelivery } from "../webhooks/deliveries";
 import { findEndpoint } from "../webhooks/endpoints";
-import { requireWorkspace, signedInUser, type WorkspaceCaller } from "./access";
+import { nobody, requireWorkspace, type WorkspaceCaller } from "./access";
 import type { Permission } from "./permissions";
 
 // Webhook endpoints belong to a workspace and an environment: a key reaches only its
@@ -16,10 +16,8 @@ export async function requireWebhookEndpoint(
   permission: Permission,
 ): Promise<Result<{ caller: WorkspaceCaller; endpoint: WebhookEndpoint }>> {
   const p = ctx.principal;
-  if (p.kind === "anonymous" || p.kind === "invalid") {
-    const user = signedInUser(ctx);
-    if (!user.ok) return user;
-  }
+  const refused = nobody(ctx);
+  if (refused) return refused;
   const missing = fail("not_found", "No such webhook endpoint.", "id");
   const endpoint = await findEndpoint(ctx.db, id);
   if (!endpoint) return missing;

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import {
+  nobody,
   platformAdmin,
   publishableWrite,
   requireApiKey,
@@ -13,7 +14,15 @@ import {
 import type { Permission } from "../../server/auth/permissions";
 import type { Principal } from "../../server/auth/principal";
 import type { Context } from "../../server/context";
-import type { ApiKey, Membership, Role, Service, User, Workspace } from "../../server/generated/prisma/client";
+import type {
+  ApiKey,
+  Membership,
+  PlatformKey,
+  Role,
+  Service,
+  User,
+  Workspace,
+} from "../../server/generated/prisma/client";
 
 // Every decision of server/auth/access.ts for people and workspace keys, without the
 // shield or a database in front: each refusal is asserted whole (code, message, field)
@@ -42,6 +51,7 @@ const asKey = (k: ApiKey): Principal => ({
   workspace: { id: A, slug: "acme", keysEnabled: true } as Extract<Principal, { kind: "key" }>["workspace"],
 });
 const asUser = (user: User): Principal => ({ kind: "user", user, sessionId: "s-1" });
+const platformKey = (scopes: string[]): Principal => ({ kind: "platform", key: { id: "p-1", scopes } as PlatformKey });
 const anonymous: Principal = { kind: "anonymous" };
 const invalidFailure = { code: "invalid_api_key" as const, message: "Unknown API key." };
 const invalid: Principal = { kind: "invalid", failure: invalidFailure };
@@ -108,6 +118,16 @@ describe("signedInUser: only a person", () => {
   });
 });
 
+describe("nobody: the caller who is no one", () => {
+  it("anonymous and invalid callers are refused; anyone with a working credential is someone", () => {
+    expect(nobody(context(anonymous))).toEqual(signInFirst);
+    expect(nobody(context(invalid))).toEqual({ ok: false, error: invalidFailure });
+    expect(nobody(context(asUser(ada)))).toBeNull();
+    expect(nobody(context(asKey(key("PUBLISHABLE", []))))).toBeNull();
+    expect(nobody(context(platformKey(["keys:verify"])))).toBeNull();
+  });
+});
+
 describe("platformAdmin: people flagged by the operator", () => {
   it("admits a platform admin and refuses anyone else signed in", () => {
     expect(platformAdmin(context(asUser(root)), "write")).toEqual({ ok: true, value: root });
@@ -142,6 +162,26 @@ describe("workspaceReader: who may ask for workspace(id | slug)", () => {
     expect(workspaceReader(context(asUser(ada)))).toEqual({ ok: true, value: true });
     expect(workspaceReader(context(asKey(key("PUBLISHABLE", ["keys:read"]))))).toEqual(notAKey);
     expect(workspaceReader(context(anonymous))).toEqual(signInFirst);
+  });
+
+  it("a platform key may with workspaces:read", () => {
+    expect(workspaceReader(context(platformKey(["workspaces:read"])))).toEqual({ ok: true, value: true });
+  });
+});
+
+describe("requireWorkspace for a platform key", () => {
+  it("anything but workspace:read is refused, naming what platform keys hold", async () => {
+    const ctx = context(platformKey(["keys:verify", "workspaces:read"]));
+    expect(await requireWorkspace(ctx, { id: A }, "keys:write")).toEqual(
+      refusal("insufficient_scope", "Platform keys hold only keys:verify and workspaces:read, not keys:write."),
+    );
+  });
+
+  it("a workspace that does not exist is not found", async () => {
+    const ctx = context(platformKey(["workspaces:read"]));
+    expect(await requireWorkspace(ctx, { slug: "nowhere" }, "workspace:read")).toEqual(
+      refusal("not_found", "No such workspace."),
+    );
   });
 });
 
@@ -288,6 +328,13 @@ describe("requireWorkspace for a person", () => {
     expect(answers).toEqual([hidden, hidden, hidden, hidden, hidden]);
     // A malformed id is not even looked up.
     expect(ctx.loaders.workspace.load).not.toHaveBeenCalledWith("not-a-uuid");
+  });
+
+  it("a reference naming neither id nor slug looks nothing up", async () => {
+    const ctx = context(asUser(ada), { [`u-ada:${A}`]: "OWNER" });
+    expect(await requireWorkspace(ctx, { id: null, slug: null }, "workspace:read")).toEqual(hidden);
+    expect(ctx.loaders.workspace.load).not.toHaveBeenCalled();
+    expect(ctx.loaders.workspaceBySlug.load).not.toHaveBeenCalled();
   });
 
   it("a platform admin acts in any workspace as OWNER holding `*`, without a membership", async () => {
