@@ -43,14 +43,14 @@ export function nobody(ctx: Pick<Context, "principal">): { ok: false; error: Fai
   return null;
 }
 
-/** The signed-in user. A publishable key is told it is read-only only when the operation writes. */
-export function signedInUser(ctx: Pick<Context, "principal">, intent: "read" | "write" = "write"): Result<User> {
+/** The signed-in user. A publishable key is told it is read-only only when the operation `writes`. */
+export function signedInUser(ctx: Pick<Context, "principal">, writes = true): Result<User> {
   const p = ctx.principal;
   if (p.kind === "user") return ok(p.user);
   const refused = nobody(ctx);
   if (refused) return refused;
   if (p.kind === "key") {
-    return p.key.type === "PUBLISHABLE" && intent === "write"
+    return p.key.type === "PUBLISHABLE" && writes
       ? publishableWrite()
       : fail("insufficient_permissions", "This operation needs a signed-in user, not an API key.");
   }
@@ -58,8 +58,8 @@ export function signedInUser(ctx: Pick<Context, "principal">, intent: "read" | "
 }
 
 /** A signed-in platform admin: the only caller who manages platform keys. */
-export function platformAdmin(ctx: Pick<Context, "principal">, intent: "read" | "write"): Result<User> {
-  const user = signedInUser(ctx, intent);
+export function platformAdmin(ctx: Pick<Context, "principal">, writes: boolean): Result<User> {
+  const user = signedInUser(ctx, writes);
   if (!user.ok) return user;
   return user.value.isPlatformAdmin
     ? user
@@ -87,7 +87,7 @@ export function workspaceReader(ctx: Pick<Context, "principal">): Result<true> {
   if (p.kind === "platform") {
     return holdsPlatformScope(p.key, "workspaces:read") ? ok(true) : lacksPlatformScope("workspaces:read");
   }
-  const user = signedInUser(ctx, "read");
+  const user = signedInUser(ctx, false);
   return user.ok ? ok(true) : user;
 }
 

@@ -49,12 +49,12 @@ const readsWorkspaces = rule({ cache: "contextual" })((_parent, _args, ctx: Cont
 
 /** Platform admins only: platform keys act across every workspace. */
 const platformAdminReads = rule({ cache: "contextual" })((_parent, _args, ctx: Context) => {
-  const admin = platformAdmin(ctx, "read");
+  const admin = platformAdmin(ctx, false);
   return admin.ok ? true : apiError(admin.error);
 });
 
 const platformAdminWrites = rule({ cache: "contextual" })((_parent, _args, ctx: Context) => {
-  const admin = platformAdmin(ctx, "write");
+  const admin = platformAdmin(ctx, true);
   return admin.ok ? true : apiError(admin.error);
 });
 
@@ -71,9 +71,9 @@ const inWorkspace = (permission: Permission, refOf: (args: Record<string, unknow
     return access.ok ? true : apiError(access.error);
   });
 
-const onApiKey = (permission: Permission, idOf: (args: Record<string, unknown>) => string | null) =>
+const onApiKey = (permission: Permission, idOf: (args: Record<string, unknown>) => string) =>
   rule({ cache: "no_cache" })(async (_parent, args: Record<string, unknown>, ctx: Context) => {
-    const access = await requireApiKey(ctx, idOf(args) ?? "", permission);
+    const access = await requireApiKey(ctx, idOf(args), permission);
     return access.ok ? true : apiError(access.error);
   });
 
@@ -83,27 +83,27 @@ const audienceWriter = (refOf: (args: Record<string, unknown>) => WorkspaceRef) 
     return access.ok ? true : apiError(access.error);
   });
 
-const onAudience = (idOf: (args: Record<string, unknown>) => string | null) =>
+const onAudience = (idOf: (args: Record<string, unknown>) => string) =>
   rule({ cache: "no_cache" })(async (_parent, args: Record<string, unknown>, ctx: Context) => {
-    const access = await requireAudience(ctx, idOf(args) ?? "");
+    const access = await requireAudience(ctx, idOf(args));
     return access.ok ? true : apiError(access.error);
   });
 
-const onService = (permission: Permission, idOf: (args: Record<string, unknown>) => string | null) =>
+const onService = (permission: Permission, idOf: (args: Record<string, unknown>) => string) =>
   rule({ cache: "no_cache" })(async (_parent, args: Record<string, unknown>, ctx: Context) => {
-    const access = await requireService(ctx, idOf(args) ?? "", permission);
+    const access = await requireService(ctx, idOf(args), permission);
     return access.ok ? true : apiError(access.error);
   });
 
-const onWebhookEndpoint = (permission: Permission, idOf: (args: Record<string, unknown>) => string | null) =>
+const onWebhookEndpoint = (permission: Permission, idOf: (args: Record<string, unknown>) => string) =>
   rule({ cache: "no_cache" })(async (_parent, args: Record<string, unknown>, ctx: Context) => {
-    const access = await requireWebhookEndpoint(ctx, idOf(args) ?? "", permission);
+    const access = await requireWebhookEndpoint(ctx, idOf(args), permission);
     return access.ok ? true : apiError(access.error);
   });
 
-const onWebhookDelivery = (permission: Permission, idOf: (args: Record<string, unknown>) => string | null) =>
+const onWebhookDelivery = (permission: Permission, idOf: (args: Record<string, unknown>) => string) =>
   rule({ cache: "no_cache" })(async (_parent, args: Record<string, unknown>, ctx: Context) => {
-    const access = await requireWebhookDelivery(ctx, idOf(args) ?? "", permission);
+    const access = await requireWebhookDelivery(ctx, idOf(args), permission);
     return access.ok ? true : apiError(access.error);
   });
 
@@ -134,9 +134,11 @@ const str = (value: unknown) => (typeof value === "string" ? value : null);
 const input = (args: Record<string, unknown>) => (args.input ?? {}) as Record<string, unknown>;
 const byWorkspaceIdArg = (args: Record<string, unknown>): WorkspaceRef => ({ id: str(args.workspaceId) });
 const byInputWorkspaceId = (args: Record<string, unknown>): WorkspaceRef => ({ id: str(input(args).workspaceId) });
-const idArg = (args: Record<string, unknown>) => str(args.id);
-const inputId = (args: Record<string, unknown>) => str(input(args).id);
-const endpointIdArg = (args: Record<string, unknown>) => str(args.endpointId);
+// Object ids are non-null in the schema, so GraphQL refuses a document without one
+// before any rule runs; String() still turns anything else into a non-id (not_found).
+const idArg = (args: Record<string, unknown>) => String(args.id);
+const inputId = (args: Record<string, unknown>) => String(input(args).id);
+const endpointIdArg = (args: Record<string, unknown>) => String(args.endpointId);
 
 /** The permission tree, by type and field. */
 export const RULES = {

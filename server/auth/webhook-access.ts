@@ -1,6 +1,6 @@
 import type { Context } from "../context";
 import { fail, ok, type Result } from "../errors";
-import type { WebhookEndpoint } from "../generated/prisma/client";
+import type { WebhookDelivery, WebhookEndpoint } from "../generated/prisma/client";
 import { findDelivery } from "../webhooks/deliveries";
 import { findEndpoint } from "../webhooks/endpoints";
 import { nobody, requireWorkspace, type WorkspaceCaller } from "./access";
@@ -32,11 +32,14 @@ export async function requireWebhookEndpoint(
 /** A delivery by id, through its endpoint's rule. */
 export async function requireWebhookDelivery(ctx: Context, id: string, permission: Permission) {
   const delivery = await findDelivery(ctx.db, id);
-  const access = await requireWebhookEndpoint(ctx, delivery?.endpointId ?? "", permission);
+  // A missing delivery asks for no endpoint ("undefined" is no id), so the endpoint's
+  // rule answers it: an anonymous caller hears "sign in" for real and made-up ids alike.
+  const access = await requireWebhookEndpoint(ctx, String(delivery?.endpointId), permission);
   if (!access.ok) {
     return access.error.code === "not_found" ? fail("not_found", "No such webhook delivery.", "id") : access;
   }
-  return delivery ? ok({ ...access.value, delivery }) : fail("not_found", "No such webhook delivery.", "id");
+  // The rule found the delivery's endpoint, so the delivery exists.
+  return ok({ ...access.value, delivery: delivery as WebhookDelivery });
 }
 
 /** A key may manage webhooks only of its own environment. */

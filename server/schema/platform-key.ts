@@ -131,7 +131,7 @@ function parseCursor(cursor: string | undefined, field: string): Cursor | undefi
 }
 
 const adminActor = (ctx: Context, intent: "read" | "write") => {
-  const admin = unwrap(platformAdmin(ctx, intent));
+  const admin = unwrap(platformAdmin(ctx, intent === "write"));
   return { type: "user" as const, id: admin.id, ip: ctx.ip };
 };
 

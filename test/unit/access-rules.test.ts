@@ -106,14 +106,14 @@ describe("signedInUser: only a person", () => {
   });
 
   it("a secret key is not a person, for reads and writes alike", () => {
-    expect(signedInUser(context(asKey(key("SECRET", ["*"]))), "write")).toEqual(notAKey);
-    expect(signedInUser(context(asKey(key("SECRET", ["*"]))), "read")).toEqual(notAKey);
+    expect(signedInUser(context(asKey(key("SECRET", ["*"]))), true)).toEqual(notAKey);
+    expect(signedInUser(context(asKey(key("SECRET", ["*"]))), false)).toEqual(notAKey);
   });
 
   it("a publishable key is told it is read-only only when the operation writes", () => {
     const pk = context(asKey(key("PUBLISHABLE", ["keys:read"])));
     expect(signedInUser(pk)).toEqual(readOnly);
-    expect(signedInUser(pk, "read")).toEqual(notAKey);
+    expect(signedInUser(pk, false)).toEqual(notAKey);
     expect(publishableWrite()).toEqual(readOnly);
   });
 });
@@ -130,17 +130,17 @@ describe("nobody: the caller who is no one", () => {
 
 describe("platformAdmin: people flagged by the operator", () => {
   it("admits a platform admin and refuses anyone else signed in", () => {
-    expect(platformAdmin(context(asUser(root)), "write")).toEqual({ ok: true, value: root });
-    expect(platformAdmin(context(asUser(ada)), "read")).toEqual(
+    expect(platformAdmin(context(asUser(root)), true)).toEqual({ ok: true, value: root });
+    expect(platformAdmin(context(asUser(ada)), false)).toEqual(
       refusal("insufficient_permissions", "Only platform admins (npm run admin -- create-admin) manage platform keys."),
     );
   });
 
   it("an anonymous caller or a key gets signedInUser's answer for the intent", () => {
-    expect(platformAdmin(context(anonymous), "read")).toEqual(signInFirst);
+    expect(platformAdmin(context(anonymous), false)).toEqual(signInFirst);
     const pk = context(asKey(key("PUBLISHABLE", ["keys:read"])));
-    expect(platformAdmin(pk, "write")).toEqual(readOnly);
-    expect(platformAdmin(pk, "read")).toEqual(notAKey);
+    expect(platformAdmin(pk, true)).toEqual(readOnly);
+    expect(platformAdmin(pk, false)).toEqual(notAKey);
   });
 });
 

@@ -113,6 +113,6 @@ describe("everything else", () => {
       },
     };
     expect(signedInUser(ctx)).toEqual(refused);
-    expect(platformAdmin(ctx, "write")).toEqual(refused);
+    expect(platformAdmin(ctx, true)).toEqual(refused);
   });
 });
