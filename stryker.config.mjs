@@ -58,9 +58,8 @@ export default {
   htmlReporter: { fileName: "reports/mutation/index.html" },
   jsonReporter: { fileName: "reports/mutation/mutation.json" },
   clearTextReporter: { logTests: false, reportTests: false },
-  // The goal is break: 95. It stays null until tests for the survivors listed in
-  // docs/testing.md land, so the command reports rather than fails meanwhile.
-  thresholds: { high: 95, low: 80, break: null },
+  // Below 95% overall the command fails; docs/testing.md has the last per-file scores.
+  thresholds: { high: 95, low: 80, break: 95 },
   tempDirName: ".stryker-tmp",
   cleanTempDir: true,
 };
