@@ -101,6 +101,10 @@ function pgliteDir(): string {
   // The package's exports hide its package.json from require.resolve.
   const entry = import.meta.resolve("@electric-sql/pglite");
   let dir = path.dirname(new URL(entry).pathname);
-  while (!readdirSync(dir).includes("package.json")) dir = path.dirname(dir);
+  while (!readdirSync(dir).includes("package.json")) {
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error(`no package.json above ${entry}`);
+    dir = up;
+  }
   return dir;
 }
